@@ -1,1 +1,234 @@
-int main() { return 0; }
+// moec: the compiler driver. Subcommands:
+//   reference  run the fp32 reference executor on a checkpoint
+//   synth      write a random-weight checkpoint in the HF layout
+//   inspect    validate a checkpoint and summarise it
+// Every error is printed as "moec: error: ..." with exit code 1.
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/flags.h"
+#include "base/safetensors.h"
+#include "gpt-oss/checkpoint.h"
+#include "gpt-oss/reference.h"
+#include "gpt-oss/synth.h"
+
+namespace {
+
+using moert::FlagSpec;
+using moert::ParsedFlags;
+using moert::Result;
+using moert::Status;
+using namespace moec::gptoss;
+
+struct Command {
+  const char* name;
+  const char* usage;
+  const char* summary;
+  std::vector<FlagSpec> flags;
+  Status (*run)(const ParsedFlags& flags);
+};
+
+FlagSpec HelpFlag() { return {"help", false, "", "show this help", 'h'}; }
+
+Status RunReference(const ParsedFlags& flags) {
+  if (flags.positional().size() != 1) {
+    return moert::InvalidArgument("reference takes one MODEL_DIR, got ", flags.positional().size(),
+                                  " positional arguments");
+  }
+  if (!flags.Has("tokens")) return moert::InvalidArgument("reference needs --tokens (e.g. --tokens 1,2,3)");
+  MOERT_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(flags.positional()[0]));
+  const ModelConfig& config = checkpoint.config();
+  MOERT_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                         moert::ParseIntList(flags.GetString("tokens"), 0, config.vocab_size - 1, "--tokens"));
+  MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, config.max_position_embeddings));
+  MOERT_ASSIGN_OR_RETURN(int64_t max_context, flags.GetInt("max-context", config.max_position_embeddings, 1,
+                                                           config.max_position_embeddings));
+  std::vector<int32_t> prompt(ids.begin(), ids.end());
+  if (static_cast<int64_t>(prompt.size()) + generate > max_context) {
+    return moert::OutOfRange("prompt (", prompt.size(), " tokens) plus --generate ", generate,
+                             " exceeds the context limit of ", max_context, " tokens");
+  }
+
+  ReferenceExecutor executor(checkpoint);
+  executor.set_max_context(max_context);
+  std::vector<float> logits;
+  const auto start = std::chrono::steady_clock::now();
+  MOERT_ASSIGN_OR_RETURN(std::vector<int32_t> generated, executor.GenerateGreedy(prompt, generate, &logits));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const std::string out = flags.GetString("out");
+  if (!out.empty()) {
+    std::vector<moert::TensorSpec> specs = {
+        {"logits", moert::DType::kF32, {static_cast<int64_t>(prompt.size()), config.vocab_size}}};
+    std::vector<const void*> data = {logits.data()};
+    if (flags.Has("generate")) {
+      specs.push_back({"generated", moert::DType::kI32, {static_cast<int64_t>(generated.size())}});
+      data.push_back(generated.data());
+    }
+    MOERT_RETURN_IF_ERROR(moert::WriteSafetensors(out, specs, data, {{"producer", "moec reference (fp32)"}}));
+  } else if (flags.Has("generate")) {
+    std::string line;
+    for (size_t i = 0; i < generated.size(); ++i) line += (i ? "," : "") + std::to_string(generated[i]);
+    std::printf("%s\n", line.c_str());
+  } else {
+    const float* last = &logits[logits.size() - static_cast<size_t>(config.vocab_size)];
+    std::printf("next token: %" PRId64 "\n", ArgMax(last, config.vocab_size));
+  }
+  if (flags.Has("stats")) {
+    const int64_t tokens = static_cast<int64_t>(prompt.size()) + std::max<int64_t>(generate - 1, 0);
+    std::fprintf(stderr, "reference: %" PRId64 " tokens in %.3f s (%.1f tokens/s)\n", tokens, seconds,
+                 tokens / seconds);
+  }
+  return Status::Ok();
+}
+
+Result<ModelConfig> ConfigFromFlags(const ParsedFlags& flags) {
+  if (flags.Has("preset") == flags.Has("config")) {
+    return moert::InvalidArgument("synth needs exactly one of --preset NAME or --config FILE");
+  }
+  ModelConfig config;
+  if (flags.Has("preset")) {
+    MOERT_ASSIGN_OR_RETURN(config, PresetConfig(flags.GetString("preset")));
+  } else {
+    MOERT_ASSIGN_OR_RETURN(config, ParseConfigFile(flags.GetString("config")));
+  }
+  // Overrides for reduced variants of a shape (e.g. full width, few layers).
+  MOERT_ASSIGN_OR_RETURN(int64_t layers, flags.GetInt("layers", config.num_layers, 1, 4096));
+  if (layers != config.num_layers) {
+    config.num_layers = layers;
+    config.layer_types.clear();
+    for (int64_t i = 0; i < layers; ++i) {
+      config.layer_types.push_back(i % 2 == 0 ? AttentionKind::kSliding : AttentionKind::kFull);
+    }
+  }
+  MOERT_ASSIGN_OR_RETURN(config.num_experts, flags.GetInt("experts", config.num_experts, 1, 65536));
+  MOERT_ASSIGN_OR_RETURN(config.vocab_size, flags.GetInt("vocab", config.vocab_size, 1, int64_t{1} << 26));
+  if (config.eos_token_id && *config.eos_token_id >= config.vocab_size) config.eos_token_id.reset();
+  if (config.pad_token_id && *config.pad_token_id >= config.vocab_size) config.pad_token_id.reset();
+  MOERT_RETURN_IF_ERROR(ValidateConfig(config, "synth options"));
+  return config;
+}
+
+Status RunSynth(const ParsedFlags& flags) {
+  if (!flags.positional().empty()) {
+    return moert::InvalidArgument("synth takes no positional arguments (got \"", flags.positional()[0],
+                                  "\"); the output directory is -o DIR");
+  }
+  const std::string out = flags.GetString("output");
+  if (out.empty()) return moert::InvalidArgument("synth needs -o DIR");
+  SynthOptions options;
+  MOERT_ASSIGN_OR_RETURN(options.config, ConfigFromFlags(flags));
+  MOERT_ASSIGN_OR_RETURN(int64_t seed, flags.GetInt("seed", 0, 0, INT64_MAX));
+  options.seed = static_cast<uint64_t>(seed);
+  MOERT_ASSIGN_OR_RETURN(int64_t shard, flags.GetInt("shard-size", int64_t{4} << 30, 1, INT64_MAX));
+  options.max_shard_bytes = static_cast<uint64_t>(shard);
+  options.sparse = flags.Has("sparse");
+  MOERT_ASSIGN_OR_RETURN(SynthSummary summary, WriteSyntheticCheckpoint(options, out));
+  std::printf("wrote %s: %" PRIu64 " tensors, %" PRIu64 " bytes of tensor data in %" PRIu64 " shard%s%s\n",
+              out.c_str(), summary.num_tensors, summary.tensor_bytes, summary.num_shards,
+              summary.num_shards == 1 ? "" : "s", options.sparse ? " (sparse: data left as holes)" : "");
+  return Status::Ok();
+}
+
+Status RunInspect(const ParsedFlags& flags) {
+  if (flags.positional().size() != 1) return moert::InvalidArgument("inspect takes one MODEL_DIR");
+  MOERT_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(flags.positional()[0]));
+  const ModelConfig& c = checkpoint.config();
+  std::printf("layout: %s\n", CheckpointLayoutName(checkpoint.layout()));
+  std::printf("files: %zu\n", checkpoint.files().size());
+  std::printf("tensors: %" PRIu64 "\n", checkpoint.num_tensors());
+  std::printf("tensor bytes: %" PRIu64 "\n", checkpoint.tensor_bytes());
+  std::printf("layers: %" PRId64 " (", c.num_layers);
+  for (int64_t l = 0; l < c.num_layers; ++l) std::printf("%s%c", l ? "" : "", c.is_sliding(l) ? 'S' : 'F');
+  std::printf(")\n");
+  std::printf("hidden: %" PRId64 ", heads: %" PRId64 "/%" PRId64 " x %" PRId64 ", experts: %" PRId64
+              " (top-%" PRId64 ") x %" PRId64 ", vocab: %" PRId64 ", window: %" PRId64 "\n",
+              c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.num_experts, c.experts_per_token,
+              c.intermediate_size, c.vocab_size, c.sliding_window);
+  std::printf("rope: theta %g, yarn factor %g, beta_fast %g, beta_slow %g, original context %" PRId64
+              ", truncate %s; context %" PRId64 "\n",
+              c.rope_theta, c.rope_scaling_factor, c.rope_beta_fast, c.rope_beta_slow, c.rope_original_context,
+              c.rope_truncate ? "true" : "false", c.max_position_embeddings);
+  return Status::Ok();
+}
+
+std::vector<Command> Commands() {
+  return {
+      {"reference", "moec reference MODEL_DIR --tokens 1,2,3 [--generate N] [--out FILE.safetensors]",
+       "Run the fp32 reference executor (the oracle) on a checkpoint. With --out, FILE gets tensor\n"
+       "`logits` (f32 [T, vocab], the prompt positions) and, with --generate, `generated` (i32 [N],\n"
+       "greedy through the KV cache). Without --out it prints the generated ids (or the next token).",
+       {{"tokens", true, "IDS", "prompt token ids, comma-separated"},
+        {"generate", true, "N", "generate N tokens greedily after the prompt"},
+        {"out", true, "FILE", "write logits (and generated ids) to a safetensors file"},
+        {"max-context", true, "N", "context limit in tokens (default: max_position_embeddings)"},
+        {"stats", false, "", "print tokens/s to stderr"},
+        HelpFlag()},
+       RunReference},
+      {"synth", "moec synth (--preset tiny|20b|120b | --config config.json) -o DIR [--seed S]",
+       "Write a random-weight gpt-oss checkpoint in the Hugging Face layout (config.json, sharded\n"
+       "safetensors with model.safetensors.index.json, MXFP4 experts). Streams: 20b and 120b shapes\n"
+       "are written in constant memory. Same options and seed, same bytes.",
+       {{"preset", true, "NAME", "tiny, 20b or 120b"},
+        {"config", true, "FILE", "a HF or original config.json to take the shape from"},
+        {"output", true, "DIR", "output directory (created when missing)", 'o'},
+        {"seed", true, "S", "random seed (default 0)"},
+        {"layers", true, "N", "override the number of layers"},
+        {"experts", true, "N", "override the number of experts"},
+        {"vocab", true, "N", "override the vocabulary size"},
+        {"shard-size", true, "BYTES", "largest shard (default 4 GiB)"},
+        {"sparse", false, "", "leave tensor data as holes (zeros): headers only, for header readers"},
+        HelpFlag()},
+       RunSynth},
+      {"inspect", "moec inspect MODEL_DIR",
+       "Validate a checkpoint (every file, tensor and config field) and print a summary.",
+       {HelpFlag()},
+       RunInspect},
+  };
+}
+
+void PrintTopLevelHelp() {
+  std::printf("moec: ahead-of-time compiler for gpt-oss\n\nusage: moec COMMAND [options]\n\ncommands:\n");
+  for (const Command& c : Commands()) {
+    std::string first_line = c.summary;
+    first_line = first_line.substr(0, first_line.find('\n'));
+    std::printf("  %-11s %s\n", c.name, first_line.c_str());
+  }
+  std::printf("\n`moec COMMAND --help` describes a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintTopLevelHelp();
+    return args.empty() ? 1 : 0;
+  }
+  for (const Command& command : Commands()) {
+    if (args[0] != command.name) continue;
+    Result<ParsedFlags> flags =
+        moert::ParseFlags(std::vector<std::string>(args.begin() + 1, args.end()), command.flags);
+    if (!flags.ok()) {
+      std::fprintf(stderr, "moec %s: error: %s\nusage: %s\n", command.name, flags.status().message().c_str(),
+                   command.usage);
+      return 1;
+    }
+    if (flags->Has("help")) {
+      std::printf("usage: %s\n\n%s\n\noptions:\n%s", command.usage, command.summary,
+                  moert::FormatFlagHelp(command.flags).c_str());
+      return 0;
+    }
+    Status status = command.run(*flags);
+    if (!status.ok()) {
+      std::fprintf(stderr, "moec %s: error: %s\n", command.name, status.message().c_str());
+      return 1;
+    }
+    return 0;
+  }
+  std::fprintf(stderr, "moec: error: unknown command \"%s\" (see moec --help)\n", args[0].c_str());
+  return 1;
+}
