@@ -6,7 +6,8 @@
 
 namespace moert {
 
-Result<Vocabulary> Vocabulary::Build(std::vector<Entry> entries) {
+Result<Vocabulary> Vocabulary::Build(
+    std::vector<Entry> entries, const std::function<std::string(uint64_t)>& describe_origin) {
   if (entries.empty()) return InvalidArgument("the vocabulary has no tokens");
   // Ranks index arrays below; bound them before sorting or allocating.
   const uint64_t count = entries.size();
@@ -17,14 +18,14 @@ Result<Vocabulary> Vocabulary::Build(std::vector<Entry> entries) {
     const Entry& e = entries[i];
     if (e.rank != i) {
       if (e.rank < i) {
-        return InvalidArgument(e.origin, ": rank ", e.rank, " is also given at ",
-                               entries[i - 1].origin);
+        return InvalidArgument(describe_origin(e.origin), ": rank ", e.rank, " is also given at ",
+                               describe_origin(entries[i - 1].origin));
       }
       return InvalidArgument("rank ", i, " is missing (ranks must be 0..", count - 1,
                              " with no gaps; the next rank present is ", e.rank, " at ",
-                             e.origin, ")");
+                             describe_origin(e.origin), ")");
     }
-    if (e.bytes.empty()) return InvalidArgument(e.origin, ": token ", e.rank, " has no bytes");
+    if (e.bytes.empty()) return InvalidArgument(describe_origin(e.origin), ": token ", e.rank, " has no bytes");
   }
 
   Vocabulary v;
@@ -50,9 +51,9 @@ Result<Vocabulary> Vocabulary::Build(std::vector<Entry> entries) {
     std::string_view bytes = v.Bytes(rank);
     TokenId existing = v.Find(bytes);
     if (existing != kNoRank) {
-      return InvalidArgument(entries[rank].origin, ": token ", rank,
+      return InvalidArgument(describe_origin(entries[rank].origin), ": token ", rank,
                              " has the same bytes as token ", existing, " at ",
-                             entries[existing].origin);
+                             describe_origin(entries[existing].origin));
     }
     uint64_t hash = HashBytes(bytes.data(), bytes.size());
     size_t slot = hash & v.slot_mask_;

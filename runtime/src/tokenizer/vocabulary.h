@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,18 +22,20 @@ class Vocabulary {
  public:
   static constexpr TokenId kNoRank = 0xFFFFFFFFu;
 
-  // One token as read from a ranks file; `origin` names where it came from
-  // ("o200k_base.tiktoken:17") for error messages.
+  // One token as read from a ranks file. `origin` identifies where it came
+  // from (a line number, an index); Build passes it to `describe_origin` only
+  // when it reports an error, so loading builds no strings.
   struct Entry {
     TokenId rank;
     std::string bytes;
-    std::string origin;
+    uint64_t origin;
   };
 
   // Builds from entries in any order. The ranks must be exactly 0..n-1, the
   // byte strings distinct and non-empty, and all 256 single bytes present
   // (byte-level BPE starts from them).
-  static Result<Vocabulary> Build(std::vector<Entry> entries);
+  static Result<Vocabulary> Build(std::vector<Entry> entries,
+                                  const std::function<std::string(uint64_t)>& describe_origin);
 
   uint32_t size() const { return static_cast<uint32_t>(offsets_.size() - 1); }
 
