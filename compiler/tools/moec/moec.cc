@@ -5,6 +5,9 @@
 // Every error is printed as "moec: error: ..." with exit code 1.
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
+#include <cstring>
+#include <optional>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -33,16 +36,80 @@ struct Command {
 
 FlagSpec HelpFlag() { return {"help", false, "", "show this help", 'h'}; }
 
+// Reads an integer tensor of token ids (I32 or I64) and checks each id.
+Result<std::vector<int64_t>> IdsFromTensor(const moert::SafetensorsFile& file, const char* name, int64_t vocab) {
+  const moert::TensorInfo* t = file.Find(name);
+  if (t == nullptr) return moert::NotFound(file.path(), ": no tensor \"", name, "\" to take the prompt from");
+  if (t->shape.size() != 1 || (t->dtype != moert::DType::kI32 && t->dtype != moert::DType::kI64)) {
+    return moert::InvalidArgument(file.path(), ": tensor \"", name, "\" must be I32 or I64 [T], got ",
+                                  moert::DTypeName(t->dtype), " ", moert::ShapeToString(t->shape));
+  }
+  std::vector<int64_t> ids;
+  for (uint64_t i = 0; i < t->num_elements; ++i) {
+    int64_t id;
+    if (t->dtype == moert::DType::kI32) {
+      int32_t v;
+      std::memcpy(&v, t->data + 4 * i, 4);
+      id = v;
+    } else {
+      std::memcpy(&id, t->data + 8 * i, 8);
+    }
+    if (id < 0 || id >= vocab) {
+      return moert::InvalidArgument(file.path(), ": ", name, "[", i, "] = ", id, " is outside the vocabulary");
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// Compares `logits` ([T, V]) with the file's `logits` tensor and prints the
+// relative error ||got - want|| / ||want||; fails above `tolerance`.
+Status CompareLogits(const moert::SafetensorsFile& file, const std::vector<float>& logits, int64_t T, int64_t V,
+                     double tolerance) {
+  const moert::TensorInfo* t = file.Find("logits");
+  if (t == nullptr) return moert::NotFound(file.path(), ": no tensor \"logits\" to compare with");
+  if (t->dtype != moert::DType::kF32 || t->shape != std::vector<int64_t>{T, V}) {
+    return moert::InvalidArgument(file.path(), ": tensor \"logits\" is ", moert::DTypeName(t->dtype), " ",
+                                  moert::ShapeToString(t->shape), ", expected F32 [", T, ", ", V, "]");
+  }
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    float want;
+    std::memcpy(&want, t->data + 4 * i, 4);
+    diff += (static_cast<double>(logits[i]) - want) * (static_cast<double>(logits[i]) - want);
+    norm += static_cast<double>(want) * want;
+  }
+  const double error = norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+  const bool pass = error <= tolerance;
+  std::printf("logits vs %s: relative error %.3e (tolerance %.1e): %s\n", file.path().c_str(), error, tolerance,
+              pass ? "PASS" : "FAIL");
+  if (!pass) {
+    return moert::OutOfRange("logits differ from ", file.path(), " by ", error, " relative, above ", tolerance);
+  }
+  return Status::Ok();
+}
+
 Status RunReference(const ParsedFlags& flags) {
   if (flags.positional().size() != 1) {
     return moert::InvalidArgument("reference takes one MODEL_DIR, got ", flags.positional().size(),
                                   " positional arguments");
   }
-  if (!flags.Has("tokens")) return moert::InvalidArgument("reference needs --tokens (e.g. --tokens 1,2,3)");
+  const std::string compare_path = flags.GetString("compare");
+  if (!flags.Has("tokens") && compare_path.empty()) {
+    return moert::InvalidArgument("reference needs --tokens (e.g. --tokens 1,2,3) or --compare FILE");
+  }
   MOERT_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(flags.positional()[0]));
   const ModelConfig& config = checkpoint.config();
-  MOERT_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
-                         moert::ParseIntList(flags.GetString("tokens"), 0, config.vocab_size - 1, "--tokens"));
+  std::optional<moert::SafetensorsFile> expected;
+  if (!compare_path.empty()) {
+    MOERT_ASSIGN_OR_RETURN(expected, moert::SafetensorsFile::Open(compare_path));
+  }
+  std::vector<int64_t> ids;
+  if (flags.Has("tokens")) {
+    MOERT_ASSIGN_OR_RETURN(ids, moert::ParseIntList(flags.GetString("tokens"), 0, config.vocab_size - 1, "--tokens"));
+  } else {
+    MOERT_ASSIGN_OR_RETURN(ids, IdsFromTensor(*expected, "input_ids", config.vocab_size));
+  }
   MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, config.max_position_embeddings));
   MOERT_ASSIGN_OR_RETURN(int64_t max_context, flags.GetInt("max-context", config.max_position_embeddings, 1,
                                                            config.max_position_embeddings));
@@ -59,6 +126,11 @@ Status RunReference(const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(std::vector<int32_t> generated, executor.GenerateGreedy(prompt, generate, &logits));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  if (expected) {
+    MOERT_ASSIGN_OR_RETURN(double tolerance, flags.GetDouble("tolerance", 1e-5, 0, 1));
+    MOERT_RETURN_IF_ERROR(CompareLogits(*expected, logits, static_cast<int64_t>(prompt.size()), config.vocab_size,
+                                        tolerance));
+  }
   const std::string out = flags.GetString("out");
   if (!out.empty()) {
     std::vector<moert::TensorSpec> specs = {
@@ -79,7 +151,7 @@ Status RunReference(const ParsedFlags& flags) {
   }
   if (flags.Has("stats")) {
     const int64_t tokens = static_cast<int64_t>(prompt.size()) + std::max<int64_t>(generate - 1, 0);
-    std::fprintf(stderr, "reference: %" PRId64 " tokens in %.3f s (%.1f tokens/s)\n", tokens, seconds,
+    std::printf("reference: %" PRId64 " tokens in %.3f s (%.1f tokens/s)\n", tokens, seconds,
                  tokens / seconds);
   }
   return Status::Ok();
@@ -157,7 +229,7 @@ Status RunInspect(const ParsedFlags& flags) {
 
 std::vector<Command> Commands() {
   return {
-      {"reference", "moec reference MODEL_DIR --tokens 1,2,3 [--generate N] [--out FILE.safetensors]",
+      {"reference", "moec reference MODEL_DIR (--tokens 1,2,3 | --compare GOLDEN) [--generate N] [--out FILE.safetensors]",
        "Run the fp32 reference executor (the oracle) on a checkpoint. With --out, FILE gets tensor\n"
        "`logits` (f32 [T, vocab], the prompt positions) and, with --generate, `generated` (i32 [N],\n"
        "greedy through the KV cache). Without --out it prints the generated ids (or the next token).",
@@ -165,7 +237,9 @@ std::vector<Command> Commands() {
         {"generate", true, "N", "generate N tokens greedily after the prompt"},
         {"out", true, "FILE", "write logits (and generated ids) to a safetensors file"},
         {"max-context", true, "N", "context limit in tokens (default: max_position_embeddings)"},
-        {"stats", false, "", "print tokens/s to stderr"},
+        {"compare", true, "FILE", "compare the logits with FILE's `logits` (prompt: its `input_ids` unless --tokens)"},
+        {"tolerance", true, "X", "relative error allowed by --compare (default 1e-5)"},
+        {"stats", false, "", "print tokens/s after the output"},
         HelpFlag()},
        RunReference},
       {"synth", "moec synth (--preset tiny|20b|120b | --config config.json) -o DIR [--seed S]",
