@@ -53,8 +53,7 @@ class Vocabulary {
       if (s.rank == kNoRank) return kNoRank;
       if (s.tag == tag) {
         uint32_t begin = offsets_[s.rank];
-        if (offsets_[s.rank + 1] - begin == length &&
-            std::memcmp(bytes_.data() + begin, data, length) == 0) {
+        if (offsets_[s.rank + 1] - begin == length && SameBytes(bytes_.data() + begin, data, length)) {
           return s.rank;
         }
       }
@@ -63,6 +62,15 @@ class Vocabulary {
   TokenId Find(std::string_view bytes) const { return Find(bytes.data(), bytes.size()); }
 
   TokenId SingleByteRank(uint8_t byte) const { return single_byte_ranks_[byte]; }
+
+  // Most tokens are a few bytes long: an inline loop beats a memcmp call.
+  static bool SameBytes(const char* a, const char* b, size_t length) {
+    if (length > 16) return std::memcmp(a, b, length) == 0;
+    for (size_t i = 0; i < length; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
 
   // A fast 64-bit hash of short byte strings (8 bytes per multiply).
   static uint64_t HashBytes(const char* data, size_t length) {
