@@ -89,6 +89,14 @@ Status InvalidUtf8Error(std::string_view text, size_t offset) {
                          " at byte offset ", offset, " of ", text.size());
 }
 
+// Merge positions are 32-bit; a text this large is a caller bug, not a prompt.
+Status CheckEncodableSize(std::string_view text) {
+  if (text.size() >= (uint64_t{1} << 32)) {
+    return OutOfRange("text to encode is ", text.size(), " bytes; the limit is 4 GiB");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string SpecialTokenName(TokenId id) {
@@ -274,6 +282,7 @@ Result<std::vector<TokenId>> Tokenizer::EncodeOrdinary(std::string_view text) co
 }
 
 Status Tokenizer::EncodeOrdinaryInto(std::string_view text, std::vector<TokenId>* out) const {
+  MOERT_RETURN_IF_ERROR(CheckEncodableSize(text));
   Utf8Scan scan = ScanUtf8(text);
   if (scan.valid_up_to != text.size()) return InvalidUtf8Error(text, scan.valid_up_to);
   out->reserve(out->size() + text.size() / 4);
@@ -283,6 +292,7 @@ Status Tokenizer::EncodeOrdinaryInto(std::string_view text, std::vector<TokenId>
 
 Result<std::vector<TokenId>> Tokenizer::Encode(std::string_view text,
                                                const AllowedSpecialTokens& allowed) const {
+  MOERT_RETURN_IF_ERROR(CheckEncodableSize(text));
   Utf8Scan scan = ScanUtf8(text);
   if (scan.valid_up_to != text.size()) return InvalidUtf8Error(text, scan.valid_up_to);
   std::vector<TokenId> out;

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/streaming_decoder.h"
+#include "tokenizer/unicode_classes.h"
 #include "tokenizer/utf8.h"
 #include "test_data.h"
 
@@ -122,6 +123,29 @@ TEST(TokenizerTest, StreamingDecodeReplacesInvalidBytes) {
   EXPECT_EQ(decoder.Finish(), "\xEF\xBF\xBD");  // truncated at the end
   EXPECT_EQ(decoder.pending_bytes(), 0u);
   EXPECT_FALSE(decoder.Push(4294967295u).ok());
+}
+
+TEST(TokenizerTest, GeneratedUnicodeTableCoversRangesAndWhiteSpace) {
+  // <..., First>/<..., Last> ranges of UnicodeData.txt.
+  EXPECT_EQ(CodePointClass(0x4E00 + 1234), kClassLo);   // CJK Ideograph
+  EXPECT_EQ(CodePointClass(0xAC01), kClassLo);          // Hangul Syllable
+  EXPECT_EQ(CodePointClass(0x20000 + 77), kClassLo);    // CJK Extension B
+  EXPECT_EQ(CodePointClass(0xE000 + 5), 0);             // Private Use (Co)
+  EXPECT_EQ(CodePointClass(0x10FFFF), 0);               // unassigned
+  EXPECT_EQ(CodePointClass('A'), kClassLu);
+  EXPECT_EQ(CodePointClass(0x01C5), kClassLt);          // Dž
+  EXPECT_EQ(CodePointClass(0x02B0), kClassLm);
+  EXPECT_EQ(CodePointClass(0x0301), kClassMark);        // combining acute
+  EXPECT_EQ(CodePointClass(0x0663), kClassNumber);      // Arabic-Indic three
+  EXPECT_EQ(CodePointClass(0x2167), kClassNumber);      // Roman numeral (Nl)
+  // White_Space as Rust regex's \s: NEL and NBSP yes, BOM and ZWSP no.
+  for (uint32_t cp : {0x09u, 0x0Du, 0x20u, 0x85u, 0xA0u, 0x1680u, 0x2000u, 0x200Au, 0x2028u,
+                      0x2029u, 0x202Fu, 0x205Fu, 0x3000u}) {
+    EXPECT_TRUE(IsUnicodeWhiteSpace(cp)) << std::hex << cp;
+  }
+  for (uint32_t cp : {0x08u, 0x0Eu, 0x180Eu, 0x200Bu, 0xFEFFu}) {
+    EXPECT_FALSE(IsUnicodeWhiteSpace(cp)) << std::hex << cp;
+  }
 }
 
 TEST(TokenizerTest, SpecTableExamples) {
