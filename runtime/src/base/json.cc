@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <unordered_set>
 
 namespace moert {
 
@@ -344,6 +345,7 @@ class Parser {
   Status ParseObject(JsonValue& out, int depth) {
     ++pos_;  // '{'
     std::vector<JsonValue::Member> members;
+    std::unordered_set<std::string> seen;
     SkipWhitespace();
     if (Peek() == '}') {
       ++pos_;
@@ -355,9 +357,17 @@ class Parser {
       if (Peek() != '"') return Error("expected a string key");
       std::string key;
       MOERT_RETURN_IF_ERROR(ParseString(key));
-      for (const auto& m : members) {
-        if (m.first == key) return Error(StrCat("duplicate key \"", key, "\""));
+      // Small objects scan; large ones (a tokenizer's 200k-entry vocab) hash.
+      bool duplicate = false;
+      if (members.size() < 16) {
+        for (const auto& m : members) duplicate = duplicate || m.first == key;
+      } else {
+        if (seen.empty()) {
+          for (const auto& m : members) seen.insert(m.first);
+        }
+        duplicate = !seen.insert(key).second;
       }
+      if (duplicate) return Error(StrCat("duplicate key \"", key, "\""));
       SkipWhitespace();
       if (Peek() != ':') return Error("expected ':' after a key");
       ++pos_;

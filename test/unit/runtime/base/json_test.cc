@@ -77,3 +77,21 @@ TEST(Utf8Test, ValidatesSequences) {
 
 }  // namespace
 }  // namespace moert
+
+namespace moert {
+namespace {
+
+TEST(JsonTest, FindsDuplicateKeysInLargeObjects) {
+  std::string text = "{";
+  for (int i = 0; i < 50000; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  std::string ok = text + "\"last\":0}";
+  Result<JsonValue> v = ParseJson(ok);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->members().size(), 50001u);
+  Result<JsonValue> dup = ParseJson(text + "\"k49999\":1}");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("duplicate key \"k49999\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moert
