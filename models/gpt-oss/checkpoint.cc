@@ -382,9 +382,20 @@ Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
       layer.k_bias = SliceRows(qkv_bias, q, q + kv);
       layer.v_bias = SliceRows(qkv_bias, q + kv, q + 2 * kv);
     }
+    for (const RoleNames& role : kLayerRoles) {
+      ckpt.by_hf_name_[HfLayerPrefix(l) + role.hf] = layer.*role.member;
+    }
     ckpt.layers_.push_back(std::move(layer));
   }
+  ckpt.by_hf_name_["model.embed_tokens.weight"] = ckpt.embedding_;
+  ckpt.by_hf_name_["model.norm.weight"] = ckpt.final_norm_;
+  ckpt.by_hf_name_["lm_head.weight"] = ckpt.unembedding_;
   return ckpt;
+}
+
+const WeightRef* Checkpoint::FindWeight(const std::string& hf_name) const {
+  auto it = by_hf_name_.find(hf_name);
+  return it == by_hf_name_.end() ? nullptr : &it->second;
 }
 
 uint64_t Checkpoint::num_tensors() const {

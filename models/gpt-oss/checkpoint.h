@@ -10,6 +10,7 @@
 #define MOEC_MODELS_GPT_OSS_CHECKPOINT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,11 @@ class Checkpoint {
   const WeightRef& unembedding() const { return unembedding_; }  // [V, D]
   const std::vector<LayerWeights>& layers() const { return layers_; }
 
+  // A weight by its Hugging Face name, whatever the layout on disk (in the
+  // original layout, q/k/v are slices of qkv); MXFP4 weights are found as
+  // "<name>_blocks" and "<name>_scales". Null when there is no such weight.
+  const WeightRef* FindWeight(const std::string& hf_name) const;
+
   uint64_t num_tensors() const;
   uint64_t tensor_bytes() const;
 
@@ -106,6 +112,7 @@ class Checkpoint {
   std::vector<moert::SafetensorsFile> files_;
   WeightRef embedding_, final_norm_, unembedding_;
   std::vector<LayerWeights> layers_;
+  std::map<std::string, WeightRef> by_hf_name_;
 };
 
 }  // namespace moec::gptoss

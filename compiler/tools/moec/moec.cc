@@ -12,11 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "base/file_map.h"
 #include "base/flags.h"
 #include "base/safetensors.h"
+#include "compiler/Registration.h"
 #include "gpt-oss/checkpoint.h"
+#include "gpt-oss/importer.h"
 #include "gpt-oss/reference.h"
 #include "gpt-oss/synth.h"
+#include "llvm/Support/raw_ostream.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
 
 namespace {
 
@@ -227,6 +234,36 @@ Status RunInspect(const ParsedFlags& flags) {
   return Status::Ok();
 }
 
+Status RunImport(const ParsedFlags& flags) {
+  if (flags.positional().size() != 1) return moert::InvalidArgument("import takes one MODEL_DIR");
+  MOERT_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(flags.positional()[0]));
+  const ModelConfig& config = checkpoint.config();
+  ImportOptions options;
+  MOERT_ASSIGN_OR_RETURN(options.max_context, flags.GetInt("max-context", std::min<int64_t>(4096, config.max_position_embeddings),
+                                                           1, config.max_position_embeddings));
+  MOERT_ASSIGN_OR_RETURN(options.prefill_chunk, flags.GetInt("prefill-chunk", std::min<int64_t>(128, options.max_context),
+                                                             1, options.max_context));
+  MOERT_ASSIGN_OR_RETURN(options.decode_batch, flags.GetInt("decode-batch", 1, 1, 4096));
+
+  mlir::DialectRegistry registry;
+  moec::registerAllDialects(registry);
+  mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
+  MOERT_ASSIGN_OR_RETURN(mlir::OwningOpRef<mlir::ModuleOp> module, ImportCheckpoint(checkpoint, options, &context));
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  mlir::OpPrintingFlags printing;
+  if (flags.Has("debug-info")) printing.enableDebugInfo();
+  module->print(os, printing);
+  os << "\n";
+  const std::string out = flags.GetString("output");
+  if (out.empty() || out == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return Status::Ok();
+  }
+  return moert::WriteStringToFile(out, text);
+}
+
 std::vector<Command> Commands() {
   return {
       {"reference", "moec reference MODEL_DIR (--tokens 1,2,3 | --compare GOLDEN) [--generate N] [--out FILE.safetensors]",
@@ -257,6 +294,17 @@ std::vector<Command> Commands() {
         {"sparse", false, "", "leave tensor data as holes (zeros): headers only, for header readers"},
         HelpFlag()},
        RunSynth},
+      {"import", "moec import MODEL_DIR [--max-context N] [--prefill-chunk N] [--decode-batch N] [-o FILE.mlir]",
+       "Import a checkpoint into the moe dialect: a module with @prefill (a chunk of one sequence) and\n"
+       "@decode (one token of each sequence), static shapes from the options, weights referenced by\n"
+       "name. Reads headers only.",
+       {{"max-context", true, "N", "KV-cache capacity per sequence (default min(4096, max_position_embeddings))"},
+        {"prefill-chunk", true, "N", "rows of @prefill (default min(128, max context))"},
+        {"decode-batch", true, "N", "sequences of @decode and cache slots (default 1)"},
+        {"output", true, "FILE", "write the module to FILE instead of stdout", 'o'},
+        {"debug-info", false, "", "print locations (each op names its layer and role)"},
+        HelpFlag()},
+       RunImport},
       {"inspect", "moec inspect MODEL_DIR",
        "Validate a checkpoint (every file, tensor and config field) and print a summary.",
        {HelpFlag()},
