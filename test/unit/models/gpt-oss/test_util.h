@@ -41,6 +41,10 @@ struct OwnedTensor {
 std::vector<OwnedTensor> ReadAllTensors(const std::string& path);
 void WriteAllTensors(const std::string& path, const std::vector<OwnedTensor>& tensors);
 
+// Rewrites the golden tiny checkpoint into the OpenAI original layout (q, k
+// and v concatenated into qkv, original names) under dir/original/.
+void WriteOriginalLayout(const std::string& dir);
+
 // Copies a file byte for byte.
 void CopyFile(const std::string& from, const std::string& to);
 
