@@ -45,12 +45,15 @@ namespace {
 
 RankedTensorType tensorOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
+// "2880", or "?" for a dynamic size.
+std::string dimString(int64_t size) { return ShapedType::isDynamic(size) ? "?" : std::to_string(size); }
+
 // "[16, 2880]"
 std::string shapeString(ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i) s += ", ";
-    s += ShapedType::isDynamic(shape[i]) ? "?" : std::to_string(shape[i]);
+    s += dimString(shape[i]);
   }
   return s + "]";
 }
@@ -144,8 +147,8 @@ LogicalResult LinearOp::verify() {
   }
   RankedTensorType input = tensorOf(getInput()), weight = tensorOf(getWeight());
   if (input.getDimSize(1) != weight.getDimSize(1)) {
-    return emitOpError() << "input has " << input.getDimSize(1) << " features but the weight expects "
-                         << weight.getDimSize(1);
+    return emitOpError() << "input has " << dimString(input.getDimSize(1)) << " features but the weight expects "
+                         << dimString(weight.getDimSize(1));
   }
   if (getBias() && failed(expectShape(*this, getBias(), {weight.getDimSize(0)}, "bias"))) return failure();
   return expectShape(*this, getResult(), {input.getDimSize(0), weight.getDimSize(0)}, "result");
@@ -160,7 +163,7 @@ LogicalResult RopeOp::verify() {
   const int64_t headDim = static_cast<int64_t>(getHeadDim());
   if (headDim % 2 != 0) return emitOpError() << "head_dim must be even, got " << headDim;
   const int64_t width = tensorOf(getInput()).getDimSize(1);
-  if (width % headDim != 0) {
+  if (!ShapedType::isDynamic(width) && width % headDim != 0) {
     return emitOpError() << "row width " << width << " is not a whole number of heads of " << headDim;
   }
   return expectShape(*this, getPositions(), {tensorOf(getInput()).getDimSize(0)}, "positions");
@@ -201,9 +204,10 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "updated caches must have the cache type " << cache;
   }
   if (std::optional<uint64_t> window = getSlidingWindow()) {
-    if (*window == 0 || static_cast<int64_t>(*window) > cache.getDimSize(1)) {
-      return emitOpError() << "sliding_window must be in [1, capacity = " << cache.getDimSize(1) << "], got "
-                           << static_cast<int64_t>(*window);
+    // The attribute is a signless i64; read it signed so that -1 is not 2^64 - 1.
+    const int64_t w = static_cast<int64_t>(*window);
+    if (w < 1 || w > cache.getDimSize(1)) {
+      return emitOpError() << "sliding_window must be in [1, capacity = " << cache.getDimSize(1) << "], got " << w;
     }
   }
   if (!(getScale().convertToDouble() > 0.0)) {
@@ -224,11 +228,13 @@ LogicalResult RouterOp::verify() {
   RankedTensorType input = tensorOf(getInput()), weight = tensorOf(getWeight());
   const int64_t experts = weight.getDimSize(0), k = static_cast<int64_t>(getTopK());
   if (weight.getDimSize(1) != input.getDimSize(1)) {
-    return emitOpError() << "input has " << input.getDimSize(1) << " features but the router weight expects "
-                         << weight.getDimSize(1);
+    return emitOpError() << "input has " << dimString(input.getDimSize(1))
+                         << " features but the router weight expects " << dimString(weight.getDimSize(1));
   }
   if (failed(expectShape(*this, getBias(), {experts}, "bias"))) return failure();
-  if (k > experts) return emitOpError() << "top_k (" << k << ") exceeds the number of experts (" << experts << ")";
+  if (!ShapedType::isDynamic(experts) && k > experts) {
+    return emitOpError() << "top_k (" << k << ") exceeds the number of experts (" << experts << ")";
+  }
   const int64_t rows = input.getDimSize(0);
   if (failed(expectShape(*this, getRoutingWeights(), {rows, k}, "routing_weights"))) return failure();
   return expectShape(*this, getExpertIndices(), {rows, k}, "expert_indices");
@@ -249,14 +255,16 @@ LogicalResult ExpertsOp::verify() {
   const int64_t rows = input.getDimSize(0), hidden = input.getDimSize(1);
   const int64_t experts = gateUp.getDimSize(0), intermediate = down.getDimSize(2);
   if (gateUp.getDimSize(2) != hidden) {
-    return emitOpError() << "gate_up takes " << gateUp.getDimSize(2) << " inputs but the rows have " << hidden;
+    return emitOpError() << "gate_up takes " << gateUp.getDimSize(2) << " inputs but the rows have "
+                         << dimString(hidden);
   }
   if (gateUp.getDimSize(1) != 2 * intermediate) {
-    return emitOpError() << "gate_up has " << gateUp.getDimSize(1) << " outputs; SwiGLU over down's "
+    return emitOpError() << "gate_up has " << dimString(gateUp.getDimSize(1)) << " outputs; SwiGLU over down's "
                          << intermediate << " inputs needs " << 2 * intermediate << " (gate and linear interleaved)";
   }
   if (down.getDimSize(0) != experts || down.getDimSize(1) != hidden) {
-    return emitOpError() << "down must be [" << experts << ", " << hidden << ", " << intermediate << "], got "
+    return emitOpError() << "down must be [" << dimString(experts) << ", " << dimString(hidden) << ", " << intermediate
+                         << "], got "
                          << shapeString(down.getShape());
   }
   if (failed(expectShape(*this, getGateUpBias(), {experts, 2 * intermediate}, "gate_up_bias")) ||
@@ -269,7 +277,9 @@ LogicalResult ExpertsOp::verify() {
       failed(expectShape(*this, getExpertIndices(), {rows, k}, "expert_indices"))) {
     return failure();
   }
-  if (k > experts) return emitOpError() << "routes " << k << " experts per row but only " << experts << " exist";
+  if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(experts) && k > experts) {
+    return emitOpError() << "routes " << k << " experts per row but only " << experts << " exist";
+  }
   if (!(getSwigluLimit().convertToDouble() > 0.0)) {
     return emitOpError() << "swiglu_limit must be positive, got " << getSwigluLimit().convertToDouble();
   }
@@ -287,8 +297,8 @@ LogicalResult UnembedOp::verify() {
   }
   RankedTensorType input = tensorOf(getInput()), weight = tensorOf(getWeight());
   if (input.getDimSize(1) != weight.getDimSize(1)) {
-    return emitOpError() << "input has " << input.getDimSize(1) << " features but the unembedding expects "
-                         << weight.getDimSize(1);
+    return emitOpError() << "input has " << dimString(input.getDimSize(1))
+                         << " features but the unembedding expects " << dimString(weight.getDimSize(1));
   }
   return expectShape(*this, getLogits(), {input.getDimSize(0), weight.getDimSize(0)}, "logits");
 }

@@ -105,6 +105,9 @@ LogicalResult DequantizeOp::verify() {
 // MatmulOp
 //===----------------------------------------------------------------------===//
 
+// "2880", or "?" for a dynamic size.
+static std::string dimString(int64_t size) { return ShapedType::isDynamic(size) ? "?" : std::to_string(size); }
+
 LogicalResult MatmulOp::verify() {
   auto lhs = cast<RankedTensorType>(getLhs().getType());
   auto result = cast<RankedTensorType>(getResult().getType());
@@ -113,14 +116,20 @@ LogicalResult MatmulOp::verify() {
   }
   auto weight = cast<RankedTensorType>(getWeight().getType());
   if (lhs.getRank() != 2) return emitOpError() << "lhs must be [M, K], got " << lhs;
+  if (!isa<FloatType>(lhs.getElementType()) || lhs.getEncoding()) {
+    return emitOpError() << "lhs must be a plain float tensor, got " << lhs;
+  }
   if (lhs.getDimSize(1) != weight.getDimSize(1)) {
-    return emitOpError() << "contraction sizes differ: lhs has K = " << lhs.getDimSize(1)
-                         << ", weight has K = " << weight.getDimSize(1);
+    return emitOpError() << "contraction sizes differ: lhs has K = "
+                         << dimString(lhs.getDimSize(1)) << ", weight has K = " << weight.getDimSize(1);
+  }
+  if (!isa<FloatType>(result.getElementType()) || result.getEncoding()) {
+    return emitOpError() << "result must be a plain float tensor, got " << result;
   }
   if (result.getRank() != 2 || result.getDimSize(0) != lhs.getDimSize(0) ||
       result.getDimSize(1) != weight.getDimSize(0)) {
-    return emitOpError() << "result must be [" << lhs.getDimSize(0) << ", " << weight.getDimSize(0) << "], got "
-                         << result;
+    return emitOpError() << "result must be [" << dimString(lhs.getDimSize(0)) << ", " << weight.getDimSize(0)
+                         << "], got " << result;
   }
   return success();
 }

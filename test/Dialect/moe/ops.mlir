@@ -291,6 +291,23 @@ func.func @kernel_no_results() {
 
 // -----
 
+// A dynamic row count (a prefill chunk of any length) flows through every op
+// whose shapes relate rows only.
+
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK:         moe.linear %{{.+}}, %{{.+}} : tensor<?x128xf32>, tensor<256x128xbf16> -> tensor<?x256xf32>
+// CHECK:         moe.rope %{{.+}}, %{{.+}} head_dim = 32 scaling = <{{.+}}> : tensor<?x256xf32>, tensor<?xi32>
+// CHECK:         moe.router %{{.+}}, %{{.+}}, %{{.+}} top_k = 4 : tensor<?x128xf32>, tensor<8x128xbf16>, tensor<8xbf16> -> tensor<?x4xf32>, tensor<?x4xi32>
+func.func @dynamic_rows(%x: tensor<?x128xf32>, %pos: tensor<?xi32>, %wq: tensor<256x128xbf16>,
+                        %wr: tensor<8x128xbf16>, %br: tensor<8xbf16>) -> (tensor<?x256xf32>, tensor<?x4xf32>, tensor<?x4xi32>) {
+  %q = moe.linear %x, %wq : tensor<?x128xf32>, tensor<256x128xbf16> -> tensor<?x256xf32>
+  %qr = moe.rope %q, %pos head_dim = 32 scaling = <theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false> : tensor<?x256xf32>, tensor<?xi32>
+  %rw, %ri = moe.router %x, %wr, %br top_k = 4 : tensor<?x128xf32>, tensor<8x128xbf16>, tensor<8xbf16> -> tensor<?x4xf32>, tensor<?x4xi32>
+  return %qr, %rw, %ri : tensor<?x256xf32>, tensor<?x4xf32>, tensor<?x4xi32>
+}
+
+// -----
+
 // One decoder layer of gpt-oss-20b at its real shapes (hidden 2880, 64 query
 // and 8 KV heads of 64, 32 experts with top-4, intermediate 2880, vocabulary
 // 201088), over a prefill chunk of 16 rows of one sequence.
