@@ -15,6 +15,9 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
 config.substitutions.append(("%testdata", config.moec_testdata_dir))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+# For tests over the sources themselves (the generated docs in docs/Dialects).
+config.substitutions.append(("%moec_src_root", config.moec_src_root))
+config.substitutions.append(("%mlir_include_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "include")))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
