@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the dialect references in docs/Dialects/ from the ODS sources:
-# builds the mlir-doc target (mlir-tblgen -gen-dialect-doc for moe and mx) and
+# Regenerates the dialect references in docs/Dialects/ and the pass reference
+# docs/Passes.md from the ODS sources: builds the mlir-doc target (mlir-tblgen
+# -gen-dialect-doc for moe and mx, -gen-pass-doc for compiler/Transforms) and
 # copies its output over the committed files. test/Docs/dialect-docs-current.test
 # fails until this has been run after an ODS change.
 # Usage: utils/update-docs.sh   (MOEC_BUILD_DIR picks the build, default build/)
@@ -15,4 +16,5 @@ mkdir -p "$root/docs/Dialects"
 for dialect in MoeDialect MxDialect; do
   cp "$build/docs/Dialects/$dialect.md" "$root/docs/Dialects/$dialect.md"
 done
-git -C "$root" status --short -- docs/Dialects
+cp "$build/docs/MoecPasses.md" "$root/docs/Passes.md"
+git -C "$root" status --short -- docs/Dialects docs/Passes.md

@@ -108,14 +108,14 @@ def Moe_RopeOp : Moe_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     negative position are padding and pass through unchanged.
 
     ```mlir
-    %qr = moe.rope %q, %pos head_dim = 64 scaling = #moe.yarn<...> : tensor<16x4096xf32>, tensor<16xi32>
+    %qr = moe.rope %q, %pos head_dim = 64 scaling(#moe.yarn<...>) : tensor<16x4096xf32>, tensor<16xi32>
     ```
   }];
   let arguments = (ins Moe_F32Tensor:$input, Moe_I32Tensor:$positions,
                        ConfinedAttr<I64Attr, [IntPositive]>:$head_dim, Moe_YarnAttr:$scaling);
   let results = (outs Moe_F32Tensor:$result);
   let assemblyFormat = [{
-    $input `,` $positions `head_dim` `=` $head_dim `scaling` `=` $scaling attr-dict `:` type($input) `,` type($positions)
+    $input `,` $positions `head_dim` `=` $head_dim `scaling` `(` qualified($scaling) `)` attr-dict `:` type($input) `,` type($positions)
   }];
   let hasVerifier = 1;
 }
@@ -231,6 +231,55 @@ def Moe_ExpertsOp : Moe_Op<"experts", [Pure]> {
   let assemblyFormat = [{
     $input `routed` `(` $routing_weights `,` $expert_indices `)` `gate_up` `(` $gate_up `,` $gate_up_bias `)`
     `down` `(` $down `,` $down_bias `)` `swiglu_limit` `=` $swiglu_limit `swiglu_alpha` `=` $swiglu_alpha
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Moe_ExpertGateUpOp : Moe_Op<"expert_gate_up", [Pure]> {
+  let summary = "First half of the routed experts: gate_up matmul with the clamped SwiGLU epilogue";
+  let description = [{
+    For each row `r` and routed slot `j` (expert `e = expert_indices[r, j]`):
+
+    ```
+    h                 = gate_up[e] input[r] + gate_up_bias[e]     // [2I]
+    glu = min(h[2i], limit);  lin = clamp(h[2i+1], -limit, limit)
+    result[r, j, i]   = glu * sigmoid(alpha * glu) * (lin + 1)   // [rows, k, I]
+    ```
+
+    `moe-split-experts` produces it from `moe.experts`; with `moe.expert_down`
+    it computes the same thing. It is the kernel that streams the gate_up
+    weights of the routed experts, with SwiGLU applied before anything leaves
+    registers.
+  }];
+  let arguments = (ins
+    Moe_F32Tensor:$input, Moe_I32Tensor:$expert_indices,
+    AnyRankedTensor:$gate_up, Moe_FloatTensor:$gate_up_bias,
+    F64Attr:$swiglu_limit, F64Attr:$swiglu_alpha
+  );
+  let results = (outs Moe_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `routed` `(` $expert_indices `)` `gate_up` `(` $gate_up `,` $gate_up_bias `)`
+    `swiglu_limit` `=` $swiglu_limit `swiglu_alpha` `=` $swiglu_alpha
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Moe_ExpertDownOp : Moe_Op<"expert_down", [Pure]> {
+  let summary = "Second half of the routed experts: down matmul with the weighted combine";
+  let description = [{
+    `result[r] = sum_j routing_weights[r, j] * (down[e] activation[r, j] + down_bias[e])`
+    with `e = expert_indices[r, j]`: the down projection of every routed
+    expert and their weighted sum, in one pass over the down weights.
+  }];
+  let arguments = (ins
+    Moe_F32Tensor:$activation, Moe_F32Tensor:$routing_weights, Moe_I32Tensor:$expert_indices,
+    AnyRankedTensor:$down, Moe_FloatTensor:$down_bias
+  );
+  let results = (outs Moe_F32Tensor:$result);
+  let assemblyFormat = [{
+    $activation `routed` `(` $routing_weights `,` $expert_indices `)` `down` `(` $down `,` $down_bias `)`
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -11,7 +11,7 @@
 // expected-error @+1 {{rope theta must be > 1, got 1.000000e+00}}
 #yarn = #moe.yarn<theta = 1.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>
 func.func @yarn_theta(%q: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64xf32> {
-  %r = moe.rope %q, %pos head_dim = 32 scaling = #yarn : tensor<4x64xf32>, tensor<4xi32>
+  %r = moe.rope %q, %pos head_dim = 32 scaling(#yarn) : tensor<4x64xf32>, tensor<4xi32>
   return %r : tensor<4x64xf32>
 }
 
@@ -20,7 +20,7 @@ func.func @yarn_theta(%q: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64x
 // expected-error @+1 {{YaRN factor must be >= 1, got 5.000000e-01}}
 #yarn = #moe.yarn<theta = 150000.0, factor = 0.5, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>
 func.func @yarn_factor(%q: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64xf32> {
-  %r = moe.rope %q, %pos head_dim = 32 scaling = #yarn : tensor<4x64xf32>, tensor<4xi32>
+  %r = moe.rope %q, %pos head_dim = 32 scaling(#yarn) : tensor<4x64xf32>, tensor<4xi32>
   return %r : tensor<4x64xf32>
 }
 
@@ -30,7 +30,7 @@ func.func @yarn_factor(%q: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64
 // expected-error @+1 {{YaRN needs beta_fast > beta_slow > 0, got beta_fast = 1.000000e+00 and beta_slow = 3.200000e+01}}
 #yarn = #moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 1.0, beta_slow = 32.0, original_context = 4096, truncate = false>
 func.func @yarn_beta(%q: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64xf32> {
-  %r = moe.rope %q, %pos head_dim = 32 scaling = #yarn : tensor<4x64xf32>, tensor<4xi32>
+  %r = moe.rope %q, %pos head_dim = 32 scaling(#yarn) : tensor<4x64xf32>, tensor<4xi32>
   return %r : tensor<4x64xf32>
 }
 
@@ -39,7 +39,7 @@ func.func @yarn_beta(%q: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64xf
 // expected-error @+1 {{original_context must be positive, got 0}}
 #yarn = #moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 0, truncate = false>
 func.func @yarn_original_context(%q: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64xf32> {
-  %r = moe.rope %q, %pos head_dim = 32 scaling = #yarn : tensor<4x64xf32>, tensor<4xi32>
+  %r = moe.rope %q, %pos head_dim = 32 scaling(#yarn) : tensor<4x64xf32>, tensor<4xi32>
   return %r : tensor<4x64xf32>
 }
 
@@ -159,7 +159,7 @@ func.func @linear_bf16_input(%x: tensor<16x128xbf16>, %w: tensor<256x128xbf16>) 
 #yarn = #moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>
 func.func @rope_odd_head_dim(%q: tensor<4x63xf32>, %pos: tensor<4xi32>) -> tensor<4x63xf32> {
   // expected-error @+1 {{'moe.rope' op head_dim must be even, got 21}}
-  %r = moe.rope %q, %pos head_dim = 21 scaling = #yarn : tensor<4x63xf32>, tensor<4xi32>
+  %r = moe.rope %q, %pos head_dim = 21 scaling(#yarn) : tensor<4x63xf32>, tensor<4xi32>
   return %r : tensor<4x63xf32>
 }
 
@@ -168,7 +168,7 @@ func.func @rope_odd_head_dim(%q: tensor<4x63xf32>, %pos: tensor<4xi32>) -> tenso
 #yarn = #moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>
 func.func @rope_width(%q: tensor<4x80xf32>, %pos: tensor<4xi32>) -> tensor<4x80xf32> {
   // expected-error @+1 {{'moe.rope' op row width 80 is not a whole number of heads of 32}}
-  %r = moe.rope %q, %pos head_dim = 32 scaling = #yarn : tensor<4x80xf32>, tensor<4xi32>
+  %r = moe.rope %q, %pos head_dim = 32 scaling(#yarn) : tensor<4x80xf32>, tensor<4xi32>
   return %r : tensor<4x80xf32>
 }
 
@@ -177,7 +177,7 @@ func.func @rope_width(%q: tensor<4x80xf32>, %pos: tensor<4xi32>) -> tensor<4x80x
 #yarn = #moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>
 func.func @rope_positions(%q: tensor<4x64xf32>, %pos: tensor<8xi32>) -> tensor<4x64xf32> {
   // expected-error @+1 {{'moe.rope' op positions must have shape [4], got [8]}}
-  %r = moe.rope %q, %pos head_dim = 32 scaling = #yarn : tensor<4x64xf32>, tensor<8xi32>
+  %r = moe.rope %q, %pos head_dim = 32 scaling(#yarn) : tensor<4x64xf32>, tensor<8xi32>
   return %r : tensor<4x64xf32>
 }
 

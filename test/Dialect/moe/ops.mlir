@@ -81,9 +81,9 @@ func.func @linear_without_bias(%x: tensor<16x256xf32>, %w: tensor<128x256xf32>) 
 
 // CHECK-LABEL: func.func @rope
 // CHECK-SAME:    (%[[Q:.+]]: tensor<16x256xf32>, %[[POS:.+]]: tensor<16xi32>)
-// CHECK:         moe.rope %[[Q]], %[[POS]] head_dim = 32 scaling = <theta = 1.500000e+05, factor = 3.200000e+01, beta_fast = 3.200000e+01, beta_slow = 1.000000e+00, original_context = 4096, truncate = false> : tensor<16x256xf32>, tensor<16xi32>
+// CHECK:         moe.rope %[[Q]], %[[POS]] head_dim = 32 scaling(#moe.yarn<theta = 1.500000e+05, factor = 3.200000e+01, beta_fast = 3.200000e+01, beta_slow = 1.000000e+00, original_context = 4096, truncate = false>) : tensor<16x256xf32>, tensor<16xi32>
 func.func @rope(%q: tensor<16x256xf32>, %pos: tensor<16xi32>) -> tensor<16x256xf32> {
-  %r = moe.rope %q, %pos head_dim = 32 scaling = <theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false> : tensor<16x256xf32>, tensor<16xi32>
+  %r = moe.rope %q, %pos head_dim = 32 scaling(#moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>) : tensor<16x256xf32>, tensor<16xi32>
   return %r : tensor<16x256xf32>
 }
 
@@ -94,16 +94,16 @@ func.func @rope(%q: tensor<16x256xf32>, %pos: tensor<16xi32>) -> tensor<16x256xf
 #yarn = #moe.yarn<theta = 10000.0, factor = 4.0, beta_fast = 32.5, beta_slow = 0.1, original_context = 256, truncate = true>
 
 // CHECK-LABEL: func.func @rope_yarn_alias
-// CHECK:         moe.rope %{{.+}}, %{{.+}} head_dim = 32 scaling = <theta = 1.000000e+04, factor = 4.000000e+00, beta_fast = 3.250000e+01, beta_slow = 1.000000e-01, original_context = 256, truncate = true>
+// CHECK:         moe.rope %{{.+}}, %{{.+}} head_dim = 32 scaling(#moe.yarn<theta = 1.000000e+04, factor = 4.000000e+00, beta_fast = 3.250000e+01, beta_slow = 1.000000e-01, original_context = 256, truncate = true>)
 func.func @rope_yarn_alias(%k: tensor<4x64xf32>, %pos: tensor<4xi32>) -> tensor<4x64xf32> {
-  %r = moe.rope %k, %pos head_dim = 32 scaling = #yarn : tensor<4x64xf32>, tensor<4xi32>
+  %r = moe.rope %k, %pos head_dim = 32 scaling(#yarn) : tensor<4x64xf32>, tensor<4xi32>
   return %r : tensor<4x64xf32>
 }
 
 // -----
 
 // CHECK-LABEL: func.func @rope_generic
-// CHECK:         moe.rope %{{.+}}, %{{.+}} head_dim = 64 scaling = <theta = 1.500000e+05, factor = 3.200000e+01, beta_fast = 3.200000e+01, beta_slow = 1.000000e+00, original_context = 4096, truncate = false> : tensor<2x512xf32>, tensor<2xi32>
+// CHECK:         moe.rope %{{.+}}, %{{.+}} head_dim = 64 scaling(#moe.yarn<theta = 1.500000e+05, factor = 3.200000e+01, beta_fast = 3.200000e+01, beta_slow = 1.000000e+00, original_context = 4096, truncate = false>) : tensor<2x512xf32>, tensor<2xi32>
 func.func @rope_generic(%k: tensor<2x512xf32>, %pos: tensor<2xi32>) -> tensor<2x512xf32> {
   %r = "moe.rope"(%k, %pos) <{head_dim = 64 : i64, scaling = #moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>}> : (tensor<2x512xf32>, tensor<2xi32>) -> tensor<2x512xf32>
   return %r : tensor<2x512xf32>
@@ -296,12 +296,12 @@ func.func @kernel_no_results() {
 
 // CHECK-LABEL: func.func @dynamic_rows
 // CHECK:         moe.linear %{{.+}}, %{{.+}} : tensor<?x128xf32>, tensor<256x128xbf16> -> tensor<?x256xf32>
-// CHECK:         moe.rope %{{.+}}, %{{.+}} head_dim = 32 scaling = <{{.+}}> : tensor<?x256xf32>, tensor<?xi32>
+// CHECK:         moe.rope %{{.+}}, %{{.+}} head_dim = 32 scaling(#moe.yarn<{{.+}}>) : tensor<?x256xf32>, tensor<?xi32>
 // CHECK:         moe.router %{{.+}}, %{{.+}}, %{{.+}} top_k = 4 : tensor<?x128xf32>, tensor<8x128xbf16>, tensor<8xbf16> -> tensor<?x4xf32>, tensor<?x4xi32>
 func.func @dynamic_rows(%x: tensor<?x128xf32>, %pos: tensor<?xi32>, %wq: tensor<256x128xbf16>,
                         %wr: tensor<8x128xbf16>, %br: tensor<8xbf16>) -> (tensor<?x256xf32>, tensor<?x4xf32>, tensor<?x4xi32>) {
   %q = moe.linear %x, %wq : tensor<?x128xf32>, tensor<256x128xbf16> -> tensor<?x256xf32>
-  %qr = moe.rope %q, %pos head_dim = 32 scaling = <theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false> : tensor<?x256xf32>, tensor<?xi32>
+  %qr = moe.rope %q, %pos head_dim = 32 scaling(#moe.yarn<theta = 150000.0, factor = 32.0, beta_fast = 32.0, beta_slow = 1.0, original_context = 4096, truncate = false>) : tensor<?x256xf32>, tensor<?xi32>
   %rw, %ri = moe.router %x, %wr, %br top_k = 4 : tensor<?x128xf32>, tensor<8x128xbf16>, tensor<8xbf16> -> tensor<?x4xf32>, tensor<?x4xi32>
   return %qr, %rw, %ri : tensor<?x256xf32>, tensor<?x4xf32>, tensor<?x4xi32>
 }
@@ -318,7 +318,7 @@ func.func @dynamic_rows(%x: tensor<?x128xf32>, %pos: tensor<?xi32>, %wq: tensor<
 // CHECK:         %[[Q:.+]] = moe.linear %[[N]], %{{.+}}, %{{.+}} : tensor<16x2880xf32>, tensor<4096x2880xbf16>, tensor<4096xbf16> -> tensor<16x4096xf32>
 // CHECK:         %[[K:.+]] = moe.linear %[[N]], %{{.+}}, %{{.+}} : tensor<16x2880xf32>, tensor<512x2880xbf16>, tensor<512xbf16> -> tensor<16x512xf32>
 // CHECK:         %[[V:.+]] = moe.linear %[[N]], %{{.+}}, %{{.+}} : tensor<16x2880xf32>, tensor<512x2880xbf16>, tensor<512xbf16> -> tensor<16x512xf32>
-// CHECK:         %[[QR:.+]] = moe.rope %[[Q]], %{{.+}} head_dim = 64 scaling = <theta = 1.500000e+05, factor = 3.200000e+01, beta_fast = 3.200000e+01, beta_slow = 1.000000e+00, original_context = 4096, truncate = false> : tensor<16x4096xf32>, tensor<16xi32>
+// CHECK:         %[[QR:.+]] = moe.rope %[[Q]], %{{.+}} head_dim = 64 scaling(#moe.yarn<theta = 1.500000e+05, factor = 3.200000e+01, beta_fast = 3.200000e+01, beta_slow = 1.000000e+00, original_context = 4096, truncate = false>) : tensor<16x4096xf32>, tensor<16xi32>
 // CHECK:         %[[KR:.+]] = moe.rope %[[K]], %{{.+}} head_dim = 64
 // CHECK:         %[[ATT:[^,]+]], %{{[^,]+}}, %{{[^ ]+}} = moe.attention %[[QR]], %[[KR]], %[[V]] sinks(%{{[^)]+}}) cache(%{{[^,]+}}, %{{[^)]+}}) at(%{{[^,]+}}, %{{[^)]+}})
 // CHECK-SAME:      {head_dim = 64 : i64, num_heads = 64 : i64, num_kv_heads = 8 : i64, scale = 1.250000e-01 : f64, sliding_window = 128 : i64}
@@ -362,8 +362,8 @@ func.func @gpt_oss_20b_layer(%tokens: tensor<16xi32>, %slots: tensor<16xi32>, %p
   %q = moe.linear %n, %wq, %bq : tensor<16x2880xf32>, tensor<4096x2880xbf16>, tensor<4096xbf16> -> tensor<16x4096xf32>
   %k = moe.linear %n, %wk, %bk : tensor<16x2880xf32>, tensor<512x2880xbf16>, tensor<512xbf16> -> tensor<16x512xf32>
   %v = moe.linear %n, %wv, %bv : tensor<16x2880xf32>, tensor<512x2880xbf16>, tensor<512xbf16> -> tensor<16x512xf32>
-  %qr = moe.rope %q, %pos head_dim = 64 scaling = #yarn20b : tensor<16x4096xf32>, tensor<16xi32>
-  %kr = moe.rope %k, %pos head_dim = 64 scaling = #yarn20b : tensor<16x512xf32>, tensor<16xi32>
+  %qr = moe.rope %q, %pos head_dim = 64 scaling(#yarn20b) : tensor<16x4096xf32>, tensor<16xi32>
+  %kr = moe.rope %k, %pos head_dim = 64 scaling(#yarn20b) : tensor<16x512xf32>, tensor<16xi32>
   %a, %kc2, %vc2 = moe.attention %qr, %kr, %v sinks(%sinks) cache(%kc, %vc) at(%slots, %pos)
       {num_heads = 64, num_kv_heads = 8, head_dim = 64, scale = 0.125, sliding_window = 128}
       : (tensor<16x4096xf32>, tensor<16x512xf32>, tensor<16x512xf32>, tensor<64xbf16>,
