@@ -1,6 +1,7 @@
 //===- Registration.cpp - every dialect and pass of moec -----------------===//
 #include "compiler/Registration.h"
 
+#include "compiler/Transforms/Passes.h"
 #include "dialects/moe/MoeDialect.h"
 #include "dialects/mx/MxDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -16,6 +17,9 @@ void registerAllDialects(mlir::DialectRegistry& registry) {
                   mlir::tensor::TensorDialect>();
 }
 
-void registerAllPasses() { mlir::registerTransformsPasses(); }
+void registerAllPasses() {
+  mlir::registerTransformsPasses();
+  registerMoecPasses();
+}
 
 }  // namespace moec

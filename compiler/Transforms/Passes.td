@@ -1,0 +1,101 @@
+//===- Passes.td - moec's target-independent passes ---------*- tablegen -*-===//
+//
+// The fusion, scheduling and outlining passes of the default pipeline. Every
+// pass name starts with "moe-"; each has a lit test under test/Transforms/
+// named after its file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOEC_COMPILER_TRANSFORMS_PASSES_TD
+#define MOEC_COMPILER_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def MoeSplitExperts : Pass<"moe-split-experts", "::mlir::func::FuncOp"> {
+  let summary = "Split moe.experts into its gate_up and down halves";
+  let description = [{
+    Rewrites each `moe.experts` into `moe.expert_gate_up` (the routed gate_up
+    matmuls with the clamped SwiGLU applied in their epilogue, producing the
+    [rows, top_k, intermediate] activations) followed by `moe.expert_down`
+    (the routed down matmuls with the bias and the weighted combine). The two
+    halves stream different weights and want different schedules, and the
+    residual add can then join the down kernel.
+  }];
+  let dependentDialects = ["::moec::moe::MoeDialect"];
+}
+
+def MoeFuseNormIntoLinear : Pass<"moe-fuse-norm-into-linear", "::mlir::func::FuncOp"> {
+  let summary = "Fuse each RMSNorm into the prologue of the linears that read it";
+  let description = [{
+    Groups a `moe.rms_norm` with every `moe.linear`, `moe.router` and
+    `moe.unembed` that consumes it into one `moe.kernel`: the normalised row
+    is computed once in registers and never written out, unless another op
+    (e.g. the experts, which read the same normalised rows as the router)
+    still needs it, in which case the kernel also yields it. In gpt-oss this
+    forms `rms_norm_qkv` (one norm, three projections), `rms_norm_router`
+    and the final `rms_norm_unembed`.
+  }];
+  let dependentDialects = ["::moec::moe::MoeDialect"];
+}
+
+def MoeFuseResidualEpilogue : Pass<"moe-fuse-residual-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "Fuse residual adds into the epilogue of the op that produces the addend";
+  let description = [{
+    An `arith.addf` whose addend is produced by a `moe.linear` (the attention
+    output projection) or a `moe.expert_down` (the expert combine), and used
+    only there, joins that producer in one `moe.kernel`
+    (`linear_residual`, `expert_down_residual`): the bias, the weighted
+    combine and the residual are applied before the row leaves the kernel.
+  }];
+  let dependentDialects = ["::moec::moe::MoeDialect", "::mlir::arith::ArithDialect"];
+}
+
+def MoeFormKernels : Pass<"moe-form-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Give every remaining compute op a kernel of its own";
+  let description = [{
+    After the fusion passes, wraps each compute op that is not yet inside a
+    `moe.kernel` (embedding, rope, attention, the router when not fused, the
+    expert gate_up with its SwiGLU, a lone residual add) in a kernel named
+    after it, so that everything outlining sees is a kernel. `moe.weight` ops
+    stay outside: they only name buffers.
+  }];
+  let dependentDialects = ["::moec::moe::MoeDialect"];
+}
+
+def MoeScheduleKernels : Pass<"moe-schedule-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Choose each kernel's tiling from the target description";
+  let description = [{
+    Reads the target description (`targets/common/TargetDescription.h`:
+    compute units, SIMD or warp width, shared memory, caches) named by the
+    `target` option and fills each `moe.kernel`'s `schedule` dictionary:
+    the shape class (`gemv` for decode-sized row counts, `gemm` for prefill
+    chunks, `rowwise` for normalisations, `attention`), how many output
+    columns (weight rows) and rows each workgroup computes, the number of
+    workgroups, and the vector width. GEMVs are split along their weight rows
+    so that every compute unit streams a disjoint slice of the weights, the
+    unit of work never splits an MXFP4 block, and there are several
+    workgroups per compute unit for balance.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-v3\"",
+           "target description to schedule for (x86-64-v3, x86-64-v4, sm_90a, gfx942)">,
+    Option<"computeUnits", "compute-units", "int64_t", /*default=*/"0",
+           "override the target's compute unit count (CPU cores); 0 keeps the target's">,
+  ];
+  let dependentDialects = ["::moec::moe::MoeDialect"];
+}
+
+def MoeOutlineKernels : Pass<"moe-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outline each moe.kernel into a private function and call it";
+  let description = [{
+    Moves the body of every `moe.kernel` into a new private `func.func`
+    named `<entry point>.<index>.<kernel name>`, whose arguments are the
+    values the body used from above (weights included, in first-use order)
+    and whose results are the kernel's. The kernel becomes a `func.call`
+    carrying the kernel's `schedule` as `moe.schedule`. The entry points are
+    then host plans: a sequence of calls over named buffers.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+#endif  // MOEC_COMPILER_TRANSFORMS_PASSES_TD

@@ -1,0 +1,66 @@
+#include "targets/common/TargetDescription.h"
+
+#include <unistd.h>
+
+namespace moec {
+
+namespace {
+int64_t HostCores() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? n : 1;
+}
+}  // namespace
+
+std::vector<std::string> KnownTargetNames() { return {"x86-64-v3", "x86-64-v4", "native", "sm_90a", "gfx942"}; }
+
+moert::Result<TargetDescription> LookupTarget(const std::string& name) {
+  TargetDescription t;
+  t.name = name;
+  if (name == "native") {
+    __builtin_cpu_init();
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    MOERT_ASSIGN_OR_RETURN(t, LookupTarget(avx512 ? "x86-64-v4" : "x86-64-v3"));
+    t.compute_units = HostCores();
+    return t;
+  }
+  if (name == "x86-64-v3") {
+    t.kind = TargetKind::kCpu;
+    t.compute_units = HostCores();
+    t.simd_lanes_f32 = 8;
+    t.l2_bytes = 1 << 20;
+    t.required_features = {"avx2", "fma", "f16c"};
+    return t;
+  }
+  if (name == "x86-64-v4") {
+    t.kind = TargetKind::kCpu;
+    t.compute_units = HostCores();
+    t.simd_lanes_f32 = 16;
+    t.l2_bytes = 1 << 20;
+    t.required_features = {"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq"};
+    return t;
+  }
+  if (name == "sm_90a") {
+    t.kind = TargetKind::kCuda;
+    t.compute_units = 132;
+    t.simd_lanes_f32 = 32;
+    t.shared_memory_bytes = 228 * 1024;
+    t.l2_bytes = 50 << 20;
+    t.memory_bandwidth_gbps = 3000;
+    return t;
+  }
+  if (name == "gfx942") {
+    t.kind = TargetKind::kHip;
+    t.compute_units = 304;
+    t.simd_lanes_f32 = 64;
+    t.shared_memory_bytes = 64 * 1024;
+    t.l2_bytes = 4 << 20;
+    t.memory_bandwidth_gbps = 5300;
+    return t;
+  }
+  std::string known;
+  for (const std::string& n : KnownTargetNames()) known += (known.empty() ? "" : ", ") + n;
+  return moert::InvalidArgument("unknown target \"", name, "\" (known: ", known, ")");
+}
+
+}  // namespace moec
