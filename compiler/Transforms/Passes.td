@@ -98,4 +98,32 @@ def MoeOutlineKernels : Pass<"moe-outline-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def MoePlanMemory : Pass<"moe-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Assign every value of the host plans a buffer: the memory plan";
+  let description = [{
+    Runs after `moe-outline-kernels`, on entry points that are sequences of
+    kernel calls, and decides where each value lives. Every call gets a
+    `moe.bindings` array with one buffer per operand and per result, in that
+    order, as strings:
+
+    - `input:<name>`: a runtime-filled argument (tokens, positions, slots);
+    - `kv:<name>`: a KV cache, persistent across calls and shared by all
+      entry points; results that are updated caches (of `moe.attention`)
+      are bound to their cache, so the update is in place;
+    - `weight:<name>`: a `moe.weight`;
+    - `output:logits`: the entry point's logits, written in place by the
+      kernel that produces them;
+    - `arena:<offset>+<size>`: scratch in the activation arena. Offsets come
+      from the values' live ranges (definition to last use, in call order):
+      a first-fit allocator reuses the space of dead values, 64-byte aligned.
+
+    The entry point gets `moe.arena_size`, the arena bytes it needs. This is
+    bufferization for a fixed-shape model: every tensor has a static size,
+    every kernel writes fresh buffers except the tied caches.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64", "byte alignment of arena offsets">,
+  ];
+}
+
 #endif  // MOEC_COMPILER_TRANSFORMS_PASSES_TD

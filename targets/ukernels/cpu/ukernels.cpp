@@ -1,0 +1,337 @@
+// CPU microkernels: the inner loops of every kernel the CPU target emits.
+//
+// Compiled to LLVM bitcode by clang-22 when moec is built (once per CPU level:
+// x86-64-v3 with AVX2/FMA, x86-64-v4 with AVX-512), then linked and inlined
+// into each artifact's kernels. Each function computes the slice of its
+// output that one workgroup owns, `workgroup` of `workgroups`, so the
+// runtime's thread pool can run workgroups in any order and in parallel.
+//
+// Numerics: activations and accumulation are fp32; weights are read as stored
+// (bf16 rows, MXFP4 blocks decoded in registers). No libm calls beyond expf,
+// sinf/cosf and sqrtf, which the kernel shared object resolves from libm.
+//
+// Conventions: matrices are row-major; a "linear" weight is [out, in]; an
+// MXFP4 weight is stored as its packed blocks (16 bytes per 32 values, low
+// nibble first) for all rows, followed by its scales (one E8M0 byte per 32
+// values); row r of expert e starts at block row (e * rows + r).
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define UK_EXPORT extern "C" __attribute__((visibility("default")))
+#define UK_INLINE static inline __attribute__((always_inline))
+
+namespace {
+
+UK_INLINE float Bf16(uint16_t bits) {
+  uint32_t u = static_cast<uint32_t>(bits) << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// [begin, end) of `total` items owned by `workgroup` of `workgroups`, in
+// multiples of `granule`.
+UK_INLINE void Slice(int64_t total, int64_t granule, int64_t workgroup, int64_t workgroups, int64_t* begin,
+                     int64_t* end) {
+  const int64_t units = (total + granule - 1) / granule;
+  const int64_t per = (units + workgroups - 1) / workgroups;
+  *begin = workgroup * per * granule;
+  *end = (workgroup + 1) * per * granule;
+  if (*begin > total) *begin = total;
+  if (*end > total) *end = total;
+}
+
+UK_INLINE float DotBf16(const uint16_t* w, const float* x, int64_t n) {
+  float acc[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int l = 0; l < 16; ++l) acc[l] += Bf16(w[i + l]) * x[i + l];
+  }
+  float sum = 0;
+  for (int l = 0; l < 16; ++l) sum += acc[l];
+  for (; i < n; ++i) sum += Bf16(w[i]) * x[i];
+  return sum;
+}
+
+constexpr float kE2M1[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
+                             -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+// E8M0: byte s means 2^(s - 127); byte 0 is 2^-127 (a denormal), not zero.
+UK_INLINE float E8M0(uint8_t s) {
+  if (s == 0) return 5.877471754111438e-39f;  // 2^-127
+  uint32_t bits = static_cast<uint32_t>(s) << 23;
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// Dot product of an MXFP4 row (k values: k/32 blocks and k/32 scales) with x.
+UK_INLINE float DotMxfp4(const uint8_t* blocks, const uint8_t* scales, const float* x, int64_t k) {
+  float sum = 0;
+  for (int64_t b = 0; b < k / 32; ++b) {
+    const uint8_t* p = blocks + b * 16;
+    const float* xb = x + b * 32;
+    float acc = 0;
+    for (int j = 0; j < 16; ++j) {
+      acc += kE2M1[p[j] & 15] * xb[2 * j];
+      acc += kE2M1[p[j] >> 4] * xb[2 * j + 1];
+    }
+    sum += acc * E8M0(scales[b]);
+  }
+  return sum;
+}
+
+// RMSNorm of one row into `out`.
+UK_INLINE void NormRow(const float* x, const uint16_t* gain, float eps, int64_t n, float* out) {
+  float ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float inv = 1.0f / sqrtf(ss / static_cast<float>(n) + eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * inv * Bf16(gain[i]);
+}
+
+}  // namespace
+
+// out[r, :] = table[tokens[r], :] for this workgroup's rows.
+UK_EXPORT void moec_uk_embedding(const uint16_t* table, const int32_t* tokens, float* out, int64_t rows,
+                                 int64_t hidden, int64_t vocab, int64_t workgroup, int64_t workgroups) {
+  int64_t begin, end;
+  Slice(rows, 1, workgroup, workgroups, &begin, &end);
+  for (int64_t r = begin; r < end; ++r) {
+    int64_t token = tokens[r];
+    if (token < 0 || token >= vocab) token = 0;  // padding rows; real ids are checked by the runtime
+    for (int64_t i = 0; i < hidden; ++i) out[r * hidden + i] = Bf16(table[token * hidden + i]);
+  }
+}
+
+// Up to three linears reading the same (optionally RMS-normalised) rows, as
+// one output column space [0, n0 + n1 + n2) split across workgroups:
+// out_i[r, c] = sum_k xn[r, k] w_i[c, k] + b_i[c] (+ residual_i[r, c]).
+// With `gain`, xn is RMSNorm(x) computed per row in a local buffer; with
+// `normed_out`, workgroup 0 also stores xn.
+UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k,
+                               const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0, int64_t n0,
+                               const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1,
+                               const uint16_t* w2, const uint16_t* b2, float* out2, int64_t n2, float* normed_out,
+                               int64_t workgroup, int64_t workgroups) {
+  int64_t begin, end;
+  Slice(n0 + n1 + n2, 16, workgroup, workgroups, &begin, &end);
+  float xn[8192];
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * k;
+    if (gain) {
+      NormRow(row, gain, eps, k, xn);
+      row = xn;
+      if (normed_out && workgroup == 0) memcpy(normed_out + r * k, xn, sizeof(float) * k);
+    }
+    for (int64_t c = begin; c < end; ++c) {
+      const uint16_t* w;
+      const uint16_t* b;
+      float* out;
+      int64_t col, n;
+      if (c < n0) {
+        w = w0, b = b0, out = out0, col = c, n = n0;
+      } else if (c < n0 + n1) {
+        w = w1, b = b1, out = out1, col = c - n0, n = n1;
+      } else {
+        w = w2, b = b2, out = out2, col = c - n0 - n1, n = n2;
+      }
+      float y = DotBf16(w + col * k, row, k) + (b ? Bf16(b[col]) : 0.0f);
+      if (res0 && c < n0) y += res0[r * n0 + col];
+      out[r * n + col] = y;
+    }
+  }
+}
+
+// Router: logits = norm(x) W^T + b, top-k (highest first, lowest index on
+// ties), softmax over the k. One workgroup per slice of rows; writes the
+// normalised rows for the experts.
+UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, const uint16_t* w, const uint16_t* b,
+                              float* routing_weights, int32_t* indices, float* normed_out, int64_t rows, int64_t d,
+                              int64_t experts, int64_t top_k, int64_t workgroup, int64_t workgroups) {
+  int64_t begin, end;
+  Slice(rows, 1, workgroup, workgroups, &begin, &end);
+  float xn[8192];
+  float logits[1024];
+  for (int64_t r = begin; r < end; ++r) {
+    const float* row = x + r * d;
+    if (gain) {
+      NormRow(row, gain, eps, d, xn);
+      row = xn;
+    }
+    if (normed_out) memcpy(normed_out + r * d, row, sizeof(float) * d);
+    for (int64_t e = 0; e < experts; ++e) logits[e] = DotBf16(w + e * d, row, d) + Bf16(b[e]);
+    int32_t chosen[64];
+    for (int64_t j = 0; j < top_k; ++j) {
+      int64_t best = -1;
+      for (int64_t e = 0; e < experts; ++e) {
+        bool taken = false;
+        for (int64_t i = 0; i < j; ++i) taken = taken || chosen[i] == e;
+        if (!taken && (best < 0 || logits[e] > logits[best])) best = e;
+      }
+      chosen[j] = static_cast<int32_t>(best);
+    }
+    const float top = logits[chosen[0]];
+    float sum = 0;
+    for (int64_t j = 0; j < top_k; ++j) sum += expf(logits[chosen[j]] - top);
+    for (int64_t j = 0; j < top_k; ++j) {
+      routing_weights[r * top_k + j] = expf(logits[chosen[j]] - top) / sum;
+      indices[r * top_k + j] = chosen[j];
+    }
+  }
+}
+
+// YaRN RoPE, half-split pairs, in place on a copy: out = rotate(x) for each
+// head of each row; rows with a negative position are copied unchanged.
+UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out, int64_t rows, int64_t width,
+                            int64_t head_dim, const float* inv_freq, float concentration, int64_t workgroup,
+                            int64_t workgroups) {
+  int64_t begin, end;
+  Slice(rows, 1, workgroup, workgroups, &begin, &end);
+  const int64_t half = head_dim / 2;
+  for (int64_t r = begin; r < end; ++r) {
+    const int32_t p = positions[r];
+    if (p < 0) {
+      memcpy(out + r * width, x + r * width, sizeof(float) * width);
+      continue;
+    }
+    for (int64_t i = 0; i < half; ++i) {
+      // Angles in double: p * inv_freq reaches 1e5 radians at long contexts.
+      const double angle = static_cast<double>(p) * inv_freq[i];
+      const float c = static_cast<float>(cos(angle)) * concentration;
+      const float s = static_cast<float>(sin(angle)) * concentration;
+      for (int64_t h = 0; h < width / head_dim; ++h) {
+        const float* v = x + r * width + h * head_dim;
+        float* o = out + r * width + h * head_dim;
+        const float x1 = v[i], x2 = v[i + half];
+        o[i] = x1 * c - x2 * s;
+        o[i + half] = x2 * c + x1 * s;
+      }
+    }
+  }
+}
+
+// Attention with sinks, an optional sliding window (0 = none) and GQA over a
+// KV cache [slots, capacity, G, d]. One workgroup per (row, KV head): it
+// appends its row's key and value for that head to the cache, and reads the
+// keys of the other rows of the same chunk (rows of one sequence are
+// consecutive, with consecutive positions) from the key/value inputs, so no
+// workgroup depends on another's cache writes.
+UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                                 float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
+                                 float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
+                                 int64_t capacity, int64_t window, float scale, int64_t workgroup,
+                                 int64_t workgroups) {
+  const int64_t group = heads / kv_heads;
+  for (int64_t item = workgroup; item < rows * kv_heads; item += workgroups) {
+    const int64_t r = item / kv_heads, g = item % kv_heads;
+    const int32_t p = positions[r];
+    if (p < 0 || p >= capacity) continue;
+    const int64_t slot = slots[r];
+    float* kc = key_cache + ((slot * capacity) * kv_heads) * d;
+    float* vc = value_cache + ((slot * capacity) * kv_heads) * d;
+    memcpy(kc + (static_cast<int64_t>(p) * kv_heads + g) * d, k + (r * kv_heads + g) * d, sizeof(float) * d);
+    memcpy(vc + (static_cast<int64_t>(p) * kv_heads + g) * d, v + (r * kv_heads + g) * d, sizeof(float) * d);
+    // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
+    int64_t first_row = r;
+    while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
+      --first_row;
+    }
+    const int64_t chunk_start = p - (r - first_row);
+    const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
+    for (int64_t hh = 0; hh < group; ++hh) {
+      const int64_t h = g * group + hh;
+      const float* qh = q + (r * heads + h) * d;
+      // Online softmax seeded with the sink: it joins the max and adds
+      // exp(sink - m) to the normaliser, but has no value vector.
+      float m = Bf16(sinks[h]);
+      float normaliser = 1.0f;
+      float acc[512];
+      for (int64_t i = 0; i < d; ++i) acc[i] = 0;
+      for (int64_t j = lo; j <= p; ++j) {
+        const bool in_chunk = j >= chunk_start;
+        const float* kj = in_chunk ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d : kc + (j * kv_heads + g) * d;
+        const float* vj = in_chunk ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d : vc + (j * kv_heads + g) * d;
+        float dot = 0;
+        for (int64_t i = 0; i < d; ++i) dot += qh[i] * kj[i];
+        const float score = dot * scale;
+        if (score > m) {
+          const float rescale = expf(m - score);
+          normaliser *= rescale;
+          for (int64_t i = 0; i < d; ++i) acc[i] *= rescale;
+          m = score;
+        }
+        const float weight = expf(score - m);
+        normaliser += weight;
+        for (int64_t i = 0; i < d; ++i) acc[i] += weight * vj[i];
+      }
+      float* oh = out + (r * heads + h) * d;
+      for (int64_t i = 0; i < d; ++i) oh[i] = acc[i] / normaliser;
+    }
+  }
+}
+
+// Routed gate_up with the clamped SwiGLU epilogue: activation[r, j, i] for
+// this workgroup's slice of i (each i reads gate row 2i and linear row 2i+1).
+UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, const uint8_t* weight,
+                                      const uint16_t* bias, float* activation, int64_t rows, int64_t top_k,
+                                      int64_t d, int64_t intermediate, int64_t experts, float limit, float alpha,
+                                      int64_t workgroup, int64_t workgroups) {
+  int64_t begin, end;
+  Slice(intermediate, 8, workgroup, workgroups, &begin, &end);
+  const int64_t out_rows = 2 * intermediate;
+  const int64_t blocks_per_row = d / 32;
+  const uint8_t* scales = weight + experts * out_rows * blocks_per_row * 16;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < top_k; ++j) {
+      const int64_t e = indices[r * top_k + j];
+      if (e < 0 || e >= experts) continue;
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t gate_row = e * out_rows + 2 * i, lin_row = gate_row + 1;
+        float glu = DotMxfp4(weight + gate_row * blocks_per_row * 16, scales + gate_row * blocks_per_row, x + r * d, d) +
+                    Bf16(bias[e * out_rows + 2 * i]);
+        float lin = DotMxfp4(weight + lin_row * blocks_per_row * 16, scales + lin_row * blocks_per_row, x + r * d, d) +
+                    Bf16(bias[e * out_rows + 2 * i + 1]);
+        glu = glu < limit ? glu : limit;
+        lin = lin < -limit ? -limit : (lin > limit ? limit : lin);
+        const float swish = glu / (1.0f + expf(-alpha * glu));
+        activation[(r * top_k + j) * intermediate + i] = swish * (lin + 1.0f);
+      }
+    }
+  }
+}
+
+// Routed down with the bias and the weighted combine, plus the residual:
+// out[r, c] = residual[r, c] + sum_j w[r, j] (down[e] a[r, j] + b[e])[c].
+UK_EXPORT void moec_uk_expert_down(const float* activation, const float* routing_weights, const int32_t* indices,
+                                   const uint8_t* weight, const uint16_t* bias, const float* residual, float* out,
+                                   int64_t rows, int64_t top_k, int64_t intermediate, int64_t d, int64_t experts,
+                                   int64_t workgroup, int64_t workgroups) {
+  int64_t begin, end;
+  Slice(d, 16, workgroup, workgroups, &begin, &end);
+  const int64_t blocks_per_row = intermediate / 32;
+  const uint8_t* scales = weight + experts * d * blocks_per_row * 16;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = begin; c < end; ++c) {
+      float sum = 0;
+      for (int64_t j = 0; j < top_k; ++j) {
+        const int64_t e = indices[r * top_k + j];
+        if (e < 0 || e >= experts) continue;
+        const int64_t row = e * d + c;
+        const float y = DotMxfp4(weight + row * blocks_per_row * 16, scales + row * blocks_per_row,
+                                 activation + (r * top_k + j) * intermediate, intermediate) +
+                        Bf16(bias[e * d + c]);
+        sum += routing_weights[r * top_k + j] * y;
+      }
+      out[r * d + c] = (residual ? residual[r * d + c] : 0.0f) + sum;
+    }
+  }
+}
+
+// out = a + b, elementwise over this workgroup's slice.
+UK_EXPORT void moec_uk_add(const float* a, const float* b, float* out, int64_t n, int64_t workgroup,
+                           int64_t workgroups) {
+  int64_t begin, end;
+  Slice(n, 16, workgroup, workgroups, &begin, &end);
+  for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
+}
