@@ -15,6 +15,7 @@
 #include "base/file_map.h"
 #include "base/flags.h"
 #include "base/safetensors.h"
+#include "compiler/Compile.h"
 #include "compiler/Registration.h"
 #include "gpt-oss/checkpoint.h"
 #include "gpt-oss/importer.h"
@@ -264,6 +265,71 @@ Status RunImport(const ParsedFlags& flags) {
   return moert::WriteStringToFile(out, text);
 }
 
+Result<moec::CompileOptions> CompileOptionsFromFlags(const ParsedFlags& flags, const ModelConfig* config) {
+  moec::CompileOptions options;
+  const std::string target = flags.GetString("target", "cpu");
+  if (target == "cpu") {
+    options.target = flags.GetString("cpu", "x86-64-v3");
+    if (options.target != "x86-64-v3" && options.target != "x86-64-v4" && options.target != "native") {
+      return moert::InvalidArgument("--cpu must be x86-64-v3, x86-64-v4 or native, got \"", options.target, "\"");
+    }
+  } else {
+    if (flags.Has("cpu")) return moert::InvalidArgument("--cpu applies to --target cpu only");
+    options.target = target;
+  }
+  MOERT_RETURN_IF_ERROR(moec::LookupTarget(options.target).status());
+  const int64_t max_positions = config ? config->max_position_embeddings : (int64_t{1} << 40);
+  MOERT_ASSIGN_OR_RETURN(options.import.max_context,
+                         flags.GetInt("max-context", std::min<int64_t>(4096, max_positions), 1, max_positions));
+  MOERT_ASSIGN_OR_RETURN(options.import.prefill_chunk,
+                         flags.GetInt("prefill-chunk", std::min<int64_t>(128, options.import.max_context), 1,
+                                      options.import.max_context));
+  MOERT_ASSIGN_OR_RETURN(options.import.decode_batch, flags.GetInt("decode-batch", 1, 1, 4096));
+  MOERT_ASSIGN_OR_RETURN(options.compute_units, flags.GetInt("compute-units", 0, 0, 65536));
+  options.pipeline = flags.GetString("pipeline");
+  for (std::string list = flags.GetString("disable-pass"); !list.empty();) {
+    const size_t comma = list.find(',');
+    options.disabled_passes.push_back(list.substr(0, comma));
+    list = comma == std::string::npos ? "" : list.substr(comma + 1);
+  }
+  options.print_ir_after_all = flags.Has("print-ir-after-all");
+  return options;
+}
+
+Status RunCompile(const ParsedFlags& flags) {
+  mlir::DialectRegistry registry;
+  moec::registerAllDialects(registry);
+  if (flags.Has("print-pipeline")) {
+    MOERT_ASSIGN_OR_RETURN(moec::CompileOptions options, CompileOptionsFromFlags(flags, nullptr));
+    MOERT_ASSIGN_OR_RETURN(moec::TargetDescription target, moec::LookupTarget(options.target));
+    MOERT_ASSIGN_OR_RETURN(std::string pipeline, moec::EffectivePipeline(options, target));
+    std::printf("%s\n", pipeline.c_str());
+    return Status::Ok();
+  }
+  if (flags.positional().size() != 1) return moert::InvalidArgument("compile takes one MODEL_DIR");
+  MOERT_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(flags.positional()[0]));
+  MOERT_ASSIGN_OR_RETURN(moec::CompileOptions options, CompileOptionsFromFlags(flags, &checkpoint.config()));
+  const std::string emit = flags.GetString("emit", "artifact");
+  const std::string out = flags.GetString("output");
+  if (emit == "mlir") {
+    mlir::MLIRContext context(registry);
+    mlir::OwningOpRef<mlir::ModuleOp> module;
+    MOERT_RETURN_IF_ERROR(moec::RunPipeline(checkpoint, options, &context, module));
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    os << "\n";
+    if (out.empty() || out == "-") {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return Status::Ok();
+    }
+    return moert::WriteStringToFile(out, text);
+  }
+  if (emit != "artifact") return moert::InvalidArgument("--emit must be artifact or mlir, got \"", emit, "\"");
+  if (out.empty()) return moert::InvalidArgument("compile needs -o FILE.moex");
+  return moec::CompileToArtifact(checkpoint, options, out);
+}
+
 std::vector<Command> Commands() {
   return {
       {"reference", "moec reference MODEL_DIR (--tokens 1,2,3 | --compare GOLDEN) [--generate N] [--out FILE.safetensors]",
@@ -305,6 +371,25 @@ std::vector<Command> Commands() {
         {"debug-info", false, "", "print locations (each op names its layer and role)"},
         HelpFlag()},
        RunImport},
+      {"compile", "moec compile MODEL_DIR -o FILE.moex [--cpu x86-64-v3|x86-64-v4|native] [pipeline options]",
+       "Compile a checkpoint into a .moex artifact for one target: import, the pass pipeline (print it\n"
+       "with --print-pipeline, replace it with --pipeline, cut passes with --disable-pass, dump the IR\n"
+       "after each pass with --print-ir-after-all), code generation, weights in the kernels' layout,\n"
+       "the plans and a self-test probe. --emit mlir stops after the pipeline and prints the IR.",
+       {{"output", true, "FILE", "the artifact (or the IR with --emit mlir; default stdout)", 'o'},
+        {"target", true, "T", "cpu (default), sm_90a or gfx942"},
+        {"cpu", true, "LEVEL", "x86-64-v3 (AVX2, default), x86-64-v4 (AVX-512) or native"},
+        {"max-context", true, "N", "KV-cache capacity per sequence (default min(4096, max_position_embeddings))"},
+        {"prefill-chunk", true, "N", "rows of the prefill plan (default min(128, max context))"},
+        {"decode-batch", true, "N", "sequences decoded together (default 1)"},
+        {"compute-units", true, "N", "cores the schedule assumes (default: this machine's)"},
+        {"pipeline", true, "TEXT", "the pass pipeline to run instead of the default"},
+        {"disable-pass", true, "NAMES", "comma-separated passes to drop from the pipeline"},
+        {"print-pipeline", false, "", "print the pipeline and exit"},
+        {"print-ir-after-all", false, "", "print the IR after every pass (to stderr)"},
+        {"emit", true, "KIND", "artifact (default) or mlir"},
+        HelpFlag()},
+       RunCompile},
       {"inspect", "moec inspect MODEL_DIR",
        "Validate a checkpoint (every file, tensor and config field) and print a summary.",
        {HelpFlag()},
@@ -325,6 +410,7 @@ void PrintTopLevelHelp() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  moec::registerAllPasses();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintTopLevelHelp();

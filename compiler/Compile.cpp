@@ -1,0 +1,315 @@
+//===- Compile.cpp - checkpoint to .moex artifact -------------------------===//
+#include "compiler/Compile.h"
+
+#include <cstring>
+#include <map>
+
+#include "compiler/artifact/ArtifactWriter.h"
+#include "dialects/moe/MoeDialect.h"
+#include "dialects/mx/MxDialect.h"
+#include "gpt-oss/reference.h"
+#include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "targets/cpu/CpuCodegen.h"
+
+namespace moec {
+
+using moert::Result;
+using moert::Status;
+using moert::StrCat;
+
+std::string DefaultPipeline(const TargetDescription& target, int64_t compute_units) {
+  return StrCat("builtin.module(func.func(canonicalize,moe-split-experts,moe-fuse-norm-into-linear,",
+                "moe-fuse-residual-epilogue,moe-form-kernels,moe-schedule-kernels{target=", target.name,
+                " compute-units=", compute_units > 0 ? compute_units : target.compute_units,
+                "}),moe-outline-kernels,moe-plan-memory)");
+}
+
+namespace {
+
+// Removes `name` (with its options, if any) from a textual pipeline; returns
+// how many occurrences were removed.
+int RemovePass(std::string& pipeline, const std::string& name) {
+  int removed = 0;
+  size_t pos = 0;
+  while ((pos = pipeline.find(name, pos)) != std::string::npos) {
+    const bool starts = pos == 0 || pipeline[pos - 1] == '(' || pipeline[pos - 1] == ',';
+    size_t end = pos + name.size();
+    if (end < pipeline.size() && pipeline[end] == '{') end = pipeline.find('}', end) + 1;
+    const bool ends = end >= pipeline.size() || pipeline[end] == ')' || pipeline[end] == ',';
+    if (!starts || !ends) {
+      pos = end;
+      continue;
+    }
+    // Take one neighbouring comma with it.
+    if (end < pipeline.size() && pipeline[end] == ',') {
+      ++end;
+    } else if (pos > 0 && pipeline[pos - 1] == ',') {
+      --pos;
+    }
+    pipeline.erase(pos, end - pos);
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace
+
+Result<std::string> EffectivePipeline(const CompileOptions& options, const TargetDescription& target) {
+  std::string pipeline = options.pipeline.empty() ? DefaultPipeline(target, options.compute_units) : options.pipeline;
+  for (const std::string& name : options.disabled_passes) {
+    if (!mlir::PassInfo::lookup(name)) return moert::InvalidArgument("--disable-pass: unknown pass \"", name, "\"");
+    if (RemovePass(pipeline, name) == 0) {
+      return moert::InvalidArgument("--disable-pass: \"", name, "\" is not in the pipeline ", pipeline);
+    }
+  }
+  return pipeline;
+}
+
+Status RunPipeline(const gptoss::Checkpoint& checkpoint, const CompileOptions& options, mlir::MLIRContext* context,
+                   mlir::OwningOpRef<mlir::ModuleOp>& module) {
+  MOERT_ASSIGN_OR_RETURN(TargetDescription target, LookupTarget(options.target));
+  MOERT_ASSIGN_OR_RETURN(std::string pipeline, EffectivePipeline(options, target));
+  MOERT_ASSIGN_OR_RETURN(module, gptoss::ImportCheckpoint(checkpoint, options.import, context));
+
+  std::string diagnostics;
+  llvm::raw_string_ostream diagnosticStream(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(context, [&](mlir::Diagnostic& d) {
+    diagnosticStream << d.getLocation() << ": " << d.str() << "\n";
+    return mlir::success();
+  });
+  const llvm::StringRef prefix = "builtin.module(";
+  if (!llvm::StringRef(pipeline).starts_with(prefix) || pipeline.back() != ')') {
+    return moert::InvalidArgument("the pipeline must have the form builtin.module(...), got ", pipeline);
+  }
+  mlir::PassManager pm(context);
+  std::string parseErrors;
+  llvm::raw_string_ostream parseStream(parseErrors);
+  if (mlir::failed(mlir::parsePassPipeline(llvm::StringRef(pipeline).drop_front(prefix.size()).drop_back(), pm,
+                                           parseStream))) {
+    return moert::InvalidArgument("invalid pipeline ", pipeline, ": ", parseErrors);
+  }
+  if (options.print_ir_after_all) {
+    context->disableMultithreading();
+    pm.enableIRPrinting([](mlir::Pass*, mlir::Operation*) { return false; },
+                        [](mlir::Pass*, mlir::Operation*) { return true; },
+                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+  }
+  if (mlir::failed(pm.run(**&module))) {
+    return moert::Internal("the pass pipeline failed:\n", diagnostics);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Sizes of the tensors bound to runtime-visible buffers.
+uint64_t TensorBytes(mlir::Type type) {
+  auto tensor = mlir::cast<mlir::RankedTensorType>(type);
+  return static_cast<uint64_t>(tensor.getNumElements()) * (tensor.getElementTypeBitWidth() / 8);
+}
+
+ModelConfigDesc ModelDesc(const gptoss::ModelConfig& c) {
+  ModelConfigDesc m;
+  m.num_layers = static_cast<uint32_t>(c.num_layers);
+  m.hidden_size = static_cast<uint32_t>(c.hidden_size);
+  m.num_heads = static_cast<uint32_t>(c.num_heads);
+  m.num_kv_heads = static_cast<uint32_t>(c.num_kv_heads);
+  m.head_dim = static_cast<uint32_t>(c.head_dim);
+  m.num_experts = static_cast<uint32_t>(c.num_experts);
+  m.experts_per_token = static_cast<uint32_t>(c.experts_per_token);
+  m.intermediate_size = static_cast<uint32_t>(c.intermediate_size);
+  m.vocab_size = static_cast<uint32_t>(c.vocab_size);
+  m.sliding_window = static_cast<uint32_t>(c.sliding_window);
+  for (int64_t l = 0; l < c.num_layers; ++l) m.sliding_layers.push_back(c.is_sliding(l));
+  m.rope_theta = c.rope_theta;
+  m.rope_scaling_factor = c.rope_scaling_factor;
+  m.rope_beta_fast = c.rope_beta_fast;
+  m.rope_beta_slow = c.rope_beta_slow;
+  m.rope_original_context = static_cast<uint32_t>(c.rope_original_context);
+  m.rope_truncate = c.rope_truncate;
+  m.rms_norm_eps = c.rms_norm_eps;
+  m.swiglu_limit = c.swiglu_limit;
+  m.swiglu_alpha = c.swiglu_alpha;
+  m.eos_token_id = c.eos_token_id ? static_cast<int32_t>(*c.eos_token_id) : -1;
+  return m;
+}
+
+// Builds the artifact's description from the planned module.
+class ArtifactBuilder {
+ public:
+  ArtifactBuilder(const gptoss::Checkpoint& checkpoint, ArtifactWriter& writer)
+      : checkpoint_(checkpoint), writer_(writer) {}
+
+  // The buffer index of a moe.bindings entry of entry point `entry`.
+  Result<uint32_t> Buffer(const std::string& entry, const std::string& binding, mlir::Type type) {
+    const bool shared = binding.rfind("weight:", 0) == 0 || binding.rfind("kv:", 0) == 0;
+    const std::string key = shared ? binding : entry + "/" + binding;
+    if (auto it = buffers_.find(key); it != buffers_.end()) return it->second;
+    BufferDesc desc;
+    desc.name = key;
+    if (binding.rfind("weight:", 0) == 0) {
+      MOERT_ASSIGN_OR_RETURN(uint32_t weight, Weight(binding.substr(7), type));
+      desc.kind = moex::BufferKind::WEIGHT;
+      desc.weight = static_cast<int32_t>(weight);
+      desc.size = weight_sizes_[weight];
+    } else if (binding.rfind("kv:", 0) == 0) {
+      desc.kind = moex::BufferKind::KV_CACHE;
+      desc.size = TensorBytes(type);
+    } else if (binding.rfind("input:", 0) == 0) {
+      desc.kind = moex::BufferKind::INPUT;
+      desc.size = TensorBytes(type);
+    } else if (binding == "output:logits") {
+      desc.kind = moex::BufferKind::OUTPUT;
+      desc.size = TensorBytes(type);
+    } else if (binding.rfind("arena:", 0) == 0) {
+      const size_t plus = binding.find('+');
+      desc.kind = moex::BufferKind::ACTIVATION;
+      desc.arena_offset = std::stoull(binding.substr(6, plus - 6));
+      desc.size = std::stoull(binding.substr(plus + 1));
+    } else {
+      return moert::Internal("unknown binding \"", binding, "\"");
+    }
+    const uint32_t index = writer_.addBuffer(desc);
+    buffers_[key] = index;
+    sizes_[index] = desc.size;
+    return index;
+  }
+
+  uint64_t BufferSize(uint32_t index) const { return sizes_.at(index); }
+
+ private:
+  // Adds the weight `name` (a segment streamed from the checkpoint's map).
+  Result<uint32_t> Weight(const std::string& name, mlir::Type type) {
+    auto tensor = mlir::cast<mlir::RankedTensorType>(type);
+    WeightDesc desc;
+    desc.name = name;
+    desc.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+    std::vector<const gptoss::WeightRef*> parts;
+    if (moec::mx::getBlockScaledEncoding(type)) {
+      // MXFP4: all rows' packed blocks, then all rows' scales.
+      const gptoss::WeightRef* blocks = checkpoint_.FindWeight(name + "_blocks");
+      const gptoss::WeightRef* scales = checkpoint_.FindWeight(name + "_scales");
+      if (!blocks || !scales) return moert::NotFound("weight \"", name, "\" has no _blocks/_scales in the checkpoint");
+      parts = {blocks, scales};
+      desc.dtype = moex::DType::MXFP4;
+      desc.layout = "mxfp4_blocks_then_scales";
+    } else {
+      const gptoss::WeightRef* dense = checkpoint_.FindWeight(name);
+      if (!dense) return moert::NotFound("weight \"", name, "\" is not in the checkpoint");
+      if (dense->dtype != moert::DType::kBF16) {
+        return moert::Unimplemented("weight \"", name, "\" is ", moert::DTypeName(dense->dtype),
+                                    "; the CPU target reads bf16 weights");
+      }
+      parts = {dense};
+      desc.dtype = moex::DType::BF16;
+      desc.layout = "row_major";
+    }
+    uint64_t size = 0;
+    for (const gptoss::WeightRef* p : parts) size += p->byte_size;
+    desc.segment = writer_.addStreamedSegment(size, [parts](SegmentSink& sink) -> Status {
+      for (const gptoss::WeightRef* p : parts) MOERT_RETURN_IF_ERROR(sink.Write(p->data, p->byte_size));
+      return Status::Ok();
+    });
+    desc.offset = 0;
+    desc.size = size;
+    const uint32_t index = writer_.addWeight(desc);
+    weight_sizes_[index] = size;
+    return index;
+  }
+
+  const gptoss::Checkpoint& checkpoint_;
+  ArtifactWriter& writer_;
+  std::map<std::string, uint32_t> buffers_;
+  std::map<uint32_t, uint64_t> weight_sizes_;
+  std::map<uint32_t, uint64_t> sizes_;
+};
+
+}  // namespace
+
+Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,
+                         const std::string& output) {
+  MOERT_ASSIGN_OR_RETURN(TargetDescription target, LookupTarget(options.target));
+  if (target.kind != TargetKind::kCpu) {
+    return moert::Unimplemented("target ", target.name, ": only CPU code generation exists so far");
+  }
+  mlir::DialectRegistry registry;
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  MOERT_RETURN_IF_ERROR(RunPipeline(checkpoint, options, &context, module));
+  MOERT_ASSIGN_OR_RETURN(cpu::CpuImage image, cpu::GenerateCpuImage(*module, target));
+
+  const gptoss::ModelConfig& config = checkpoint.config();
+  ArtifactWriter writer;
+  writer.setProducer("moec");
+  writer.setModelConfig(ModelDesc(config));
+  writer.setTarget({moex::TargetKind::CPU, target.name, target.required_features});
+  writer.setContext(static_cast<uint32_t>(options.import.max_context), static_cast<uint32_t>(options.import.decode_batch));
+
+  DeviceImageDesc imageDesc;
+  imageDesc.format = moex::ImageFormat::ELF_SHARED_OBJECT;
+  imageDesc.segment = writer.addSegment(image.shared_object);
+  std::map<std::string, uint32_t> kernelIndex;
+  for (const cpu::CpuKernel& k : image.kernels) {
+    kernelIndex[k.function] = static_cast<uint32_t>(imageDesc.kernels.size());
+    imageDesc.kernels.push_back({k.function, k.symbol, k.num_bindings, 0});
+  }
+  const uint32_t imageIndex = writer.addImage(imageDesc);
+
+  ArtifactBuilder builder(checkpoint, writer);
+  uint64_t arena = 0;
+  for (mlir::func::FuncOp entry : module->getOps<mlir::func::FuncOp>()) {
+    if (entry.isPrivate()) continue;
+    const std::string name = entry.getSymName().str();
+    EntryPointDesc ep;
+    ep.name = name;
+    ep.rows = static_cast<uint32_t>(mlir::cast<mlir::RankedTensorType>(entry.getArgument(0).getType()).getDimSize(0));
+    if (auto size = entry->getAttrOfType<mlir::IntegerAttr>("moe.arena_size")) {
+      arena = std::max<uint64_t>(arena, static_cast<uint64_t>(size.getInt()));
+    }
+    MOERT_ASSIGN_OR_RETURN(ep.tokens, builder.Buffer(name, "input:tokens", entry.getArgument(0).getType()));
+    MOERT_ASSIGN_OR_RETURN(ep.positions, builder.Buffer(name, "input:positions", entry.getArgument(1).getType()));
+    MOERT_ASSIGN_OR_RETURN(ep.slots, builder.Buffer(name, "input:slots", entry.getArgument(2).getType()));
+    MOERT_ASSIGN_OR_RETURN(ep.logits, builder.Buffer(name, "output:logits", entry.getFunctionType().getResult(0)));
+    for (mlir::func::CallOp call : entry.getBody().front().getOps<mlir::func::CallOp>()) {
+      auto bindings = call->getAttrOfType<mlir::ArrayAttr>("moe.bindings");
+      auto it = kernelIndex.find(call.getCallee().str());
+      if (!bindings || it == kernelIndex.end()) {
+        return moert::Internal("call to ", call.getCallee().str(), " has no planned buffers or no kernel");
+      }
+      DispatchDesc dispatch;
+      dispatch.image = imageIndex;
+      dispatch.kernel = it->second;
+      dispatch.workgroups_x = image.kernels[it->second].workgroups;
+      llvm::SmallVector<mlir::Type> types(call.getOperandTypes());
+      types.append(call.getResultTypes().begin(), call.getResultTypes().end());
+      for (auto [binding, type] : llvm::zip(bindings, types)) {
+        const std::string key = mlir::cast<mlir::StringAttr>(binding).str();
+        MOERT_ASSIGN_OR_RETURN(uint32_t buffer, builder.Buffer(name, key, type));
+        dispatch.bindings.push_back({buffer, 0, builder.BufferSize(buffer)});
+      }
+      ep.dispatches.push_back(std::move(dispatch));
+    }
+    writer.addEntryPoint(std::move(ep));
+  }
+  writer.setActivationArenaSize(arena);
+
+  // The self-test: what the reference executor computes for a few tokens.
+  const int64_t n = std::min<int64_t>(options.probe_tokens, options.import.prefill_chunk);
+  std::vector<int32_t> probe;
+  for (int64_t i = 0; i < n; ++i) probe.push_back(static_cast<int32_t>((i * 7919 + 11) % config.vocab_size));
+  gptoss::ReferenceExecutor reference(checkpoint);
+  std::vector<float> logits;
+  MOERT_RETURN_IF_ERROR(reference.Forward(probe, &logits));
+  ProbeDesc probeDesc;
+  probeDesc.tokens = probe;
+  probeDesc.logits_segment = writer.addSegment(logits.data(), logits.size() * sizeof(float));
+  probeDesc.tolerance = 1e-4f;
+  writer.setProbe(probeDesc);
+  return writer.write(output);
+}
+
+}  // namespace moec

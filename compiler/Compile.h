@@ -1,0 +1,55 @@
+//===- Compile.h - checkpoint to .moex artifact -------------------*- C++ -*-===//
+//
+// The compiler's main job: import a checkpoint, run the pass pipeline (the
+// default one for the target, or the user's), generate device code and write
+// the artifact with the weights in the layout the kernels read, the plans and
+// a self-test probe.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_COMPILER_COMPILE_H_
+#define MOEC_COMPILER_COMPILE_H_
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "gpt-oss/checkpoint.h"
+#include "gpt-oss/importer.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "targets/common/TargetDescription.h"
+
+namespace moec {
+
+struct CompileOptions {
+  // "x86-64-v3", "x86-64-v4", "native", "sm_90a", "gfx942".
+  std::string target = "x86-64-v3";
+  gptoss::ImportOptions import;
+  // A textual pass pipeline replacing the default one (empty: default).
+  std::string pipeline;
+  // Pass names (e.g. "moe-fuse-residual-epilogue") to drop from the pipeline.
+  std::vector<std::string> disabled_passes;
+  bool print_ir_after_all = false;
+  // Cores the schedule assumes (0: the target's, i.e. this machine's).
+  int64_t compute_units = 0;
+  // Tokens of the self-test probe (positions 0..n-1).
+  int64_t probe_tokens = 8;
+};
+
+// The default pipeline for `target`, as text (what --print-pipeline shows).
+std::string DefaultPipeline(const TargetDescription& target, int64_t compute_units);
+
+// Applies --pipeline and --disable-pass to the default; errors name unknown
+// passes.
+moert::Result<std::string> EffectivePipeline(const CompileOptions& options, const TargetDescription& target);
+
+// Imports and runs the pipeline; the module is left in `module`.
+moert::Status RunPipeline(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,
+                          mlir::MLIRContext* context, mlir::OwningOpRef<mlir::ModuleOp>& module);
+
+// Everything: writes the artifact to `output`.
+moert::Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,
+                                const std::string& output);
+
+}  // namespace moec
+
+#endif  // MOEC_COMPILER_COMPILE_H_
