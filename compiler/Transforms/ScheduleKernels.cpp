@@ -47,11 +47,11 @@ struct MoeScheduleKernelsPass : impl::MoeScheduleKernelsBase<MoeScheduleKernelsP
     getOperation().walk([&](moe::KernelOp kernel) {
       Operation* anchor = anchorOf(kernel);
       if (!anchor) return;
-      kernel.setScheduleAttr(scheduleFor(anchor, t, b));
+      kernel.setScheduleAttr(scheduleFor(kernel, anchor, t, b));
     });
   }
 
-  DictionaryAttr scheduleFor(Operation* op, const TargetDescription& t, Builder& b) {
+  DictionaryAttr scheduleFor(moe::KernelOp kernel, Operation* op, const TargetDescription& t, Builder& b) {
     SmallVector<NamedAttribute> entries;
     auto add = [&](StringRef key, Attribute value) { entries.push_back(b.getNamedAttr(key, value)); };
     auto addInt = [&](StringRef key, int64_t value) { add(key, b.getI64IntegerAttr(value)); };
@@ -60,8 +60,9 @@ struct MoeScheduleKernelsPass : impl::MoeScheduleKernelsBase<MoeScheduleKernelsP
     // Matmul-like: split the weight rows (output columns) across workgroups.
     int64_t rows = 0, columns = 0, granule = 1;
     if (auto linear = dyn_cast<moe::LinearOp>(op)) {
+      // Linears sharing a prologue (q, k and v) split one column space.
       rows = rowsOf(linear.getInput());
-      columns = dimOf(linear.getWeight(), 0);
+      kernel.walk([&](moe::LinearOp l) { columns += dimOf(l.getWeight(), 0); });
     } else if (auto unembed = dyn_cast<moe::UnembedOp>(op)) {
       rows = rowsOf(unembed.getInput());
       columns = dimOf(unembed.getWeight(), 0);
