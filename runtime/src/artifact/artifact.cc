@@ -330,6 +330,9 @@ Result<uint64_t> TensorByteSize(moex::DType dtype, const flatbuffers::Vector<int
       return DataLoss(what, ".shape overflows 64 bits");
     }
   }
+  if (dtype > moex::DType::MAX) {
+    return DataLoss(what, ".dtype = ", static_cast<int>(dtype), " is not a DType");
+  }
   uint64_t element_bytes = 0;
   switch (dtype) {
     case moex::DType::F32: element_bytes = 4; break;
@@ -346,8 +349,6 @@ Result<uint64_t> TensorByteSize(moex::DType dtype, const flatbuffers::Vector<int
       }
       return elements / 32 * 17;
     }
-    default:
-      return DataLoss(what, ".dtype = ", static_cast<int>(dtype), " is not a DType");
   }
   uint64_t bytes;
   if (!CheckedMul(elements, element_bytes, &bytes)) {

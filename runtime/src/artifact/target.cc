@@ -52,6 +52,10 @@ bool HostCpuHasFeature(std::string_view feature, bool* known) {
 
 Status CheckTargetRunsOnHost(const moex::Target& target) {
   std::string name = target.name() == nullptr ? std::string() : target.name()->str();
+  if (target.kind() > moex::TargetKind::MAX) {
+    return DataLoss("manifest.target.kind = ", static_cast<int>(target.kind()),
+                    " is not a TargetKind");
+  }
   switch (target.kind()) {
     case moex::TargetKind::CPU:
       break;
@@ -63,9 +67,6 @@ Status CheckTargetRunsOnHost(const moex::Target& target) {
       return Unimplemented("the artifact targets an AMD GPU (HIP ", name,
                            "): running it needs the ROCm runtime (libamdhip64.so) and a moert "
                            "with the HIP HAL, which this build does not have yet");
-    default:
-      return DataLoss("manifest.target.kind = ", static_cast<int>(target.kind()),
-                      " is not a TargetKind");
   }
   std::string host = HostArchitecture();
   for (const char* arch : {"x86-64", "aarch64"}) {
