@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -20,7 +21,10 @@ constexpr uint32_t kVocab = 32;
 constexpr uint32_t kPrefillRows = 4;
 constexpr uint64_t kStreamedSize = 3 * 1000 * 1000 + 17;  // not a multiple of anything
 
-std::string TempPath(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+// Private to this test process: ctest runs the tests in parallel processes.
+std::string TempPath(const std::string& name) {
+  return moert::StrCat(::testing::TempDir(), "/moec_artifact_", getpid(), "_", name);
+}
 
 // Deterministic filler bytes.
 std::string Bytes(uint64_t size, uint8_t seed) {

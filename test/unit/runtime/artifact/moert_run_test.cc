@@ -3,6 +3,7 @@
 // stderr, never a signal.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -24,8 +25,14 @@ struct CommandResult {
   std::string err;
 };
 
+// A path in the temporary directory private to this test process (ctest runs
+// the tests of this file in parallel processes).
+std::string TempPath(const std::string& name) {
+  return StrCat(::testing::TempDir(), "/moert_run_", getpid(), "_", name);
+}
+
 CommandResult RunTool(const std::string& args) {
-  std::string err_path = ::testing::TempDir() + "/moert_run_stderr.txt";
+  std::string err_path = TempPath("stderr.txt");
   std::string command =
       std::string(MOEC_BINARY_DIR) + "/bin/moert-run " + args + " 2>" + err_path;
   CommandResult result{-1, "", ""};
@@ -42,7 +49,7 @@ CommandResult RunTool(const std::string& args) {
 }
 
 std::string WriteArtifact(const std::string& name, const std::string& bytes) {
-  std::string path = ::testing::TempDir() + "/" + name;
+  std::string path = TempPath(name);
   EXPECT_TRUE(WriteStringToFile(path, bytes).ok());
   return path;
 }
@@ -104,7 +111,7 @@ TEST(MoertRunTest, HelpAndUsageErrors) {
   CommandResult unknown = RunTool("x.moex --frobnicate");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("frobnicate"), std::string::npos) << unknown.err;
-  CommandResult missing = RunTool(::testing::TempDir() + "/does-not-exist.moex --inspect");
+  CommandResult missing = RunTool(TempPath("does-not-exist.moex") + " --inspect");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("does-not-exist.moex"), std::string::npos) << missing.err;
 }
