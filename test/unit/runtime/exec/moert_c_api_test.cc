@@ -5,7 +5,13 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <cstring>
+
 #include "api/artifact_source.h"
+#include "artifact/header.h"
+#include "base/file_map.h"
 #include "toy_model.h"
 
 extern "C" int moert_c_api_greedy_next(moert_session* session, uint32_t slot, int32_t* token);
@@ -99,6 +105,49 @@ TEST(MoertCApiTest, PrefillDecodeSampleAndReset) {
   EXPECT_NE(std::string(moert_last_error()).find("slot 1 has no logits yet"), std::string::npos);
   EXPECT_EQ(moert_session_sample(session, 1, nullptr, &token), MOERT_FAILED_PRECONDITION);
   moert_session_destroy(session);
+}
+
+// The toy model as a real .moex file: header, manifest, segment area (the
+// toy manifest already places segment 0 at 0 and segment 1 at the next 4096).
+std::string ToyArtifactBytes(const ToyModel& model) {
+  const uint64_t manifest_size = model.manifest_bytes.size();
+  uint64_t segment_area = 0, image_offset = 0;
+  EXPECT_TRUE(AlignUp(kHeaderSize + manifest_size, &segment_area));
+  EXPECT_TRUE(AlignUp(model.weights_size, &image_offset));
+  const uint64_t file_size = segment_area + image_offset + model.image.size();
+  std::string out(file_size, '\0');
+  std::memcpy(&out[kHeaderSize], model.manifest_bytes.data(), manifest_size);
+  std::memcpy(&out[segment_area], model.weights.get(), model.weights_size);
+  std::memcpy(&out[segment_area + image_offset], model.image.data(), model.image.size());
+  Header header;
+  header.manifest_size = manifest_size;
+  header.segment_area_offset = segment_area;
+  header.segment_area_size = file_size - segment_area;
+  header.file_size = file_size;
+  uint8_t* bytes = reinterpret_cast<uint8_t*>(&out[0]);
+  EncodeHeader(header, bytes);
+  header.checksum = ComputeArtifactChecksum(bytes, bytes + kHeaderSize, manifest_size);
+  EncodeHeader(header, bytes);
+  return out;
+}
+
+TEST(MoertCApiTest, OpensARealArtifactFile) {
+  auto model = BuildToyModel();
+  const std::string path = ::testing::TempDir() + "/moert_c_api_toy_" + std::to_string(getpid()) + ".moex";
+  ASSERT_TRUE(WriteStringToFile(path, ToyArtifactBytes(*model)).ok());
+  moert_artifact* artifact = nullptr;
+  ASSERT_EQ(moert_artifact_open(path.c_str(), &artifact), MOERT_OK) << moert_last_error();
+  unlink(path.c_str());  // the artifact stays mapped
+  moert_session* session = nullptr;
+  ASSERT_EQ(moert_session_create(artifact, nullptr, &session), MOERT_OK) << moert_last_error();
+  const int32_t prompt[3] = {5, 2, 5};
+  ASSERT_EQ(moert_session_prefill(session, 2, prompt, 3, nullptr), MOERT_OK) << moert_last_error();
+  const float* logits = nullptr;
+  ASSERT_EQ(moert_session_logits(session, 2, &logits, nullptr), MOERT_OK);
+  const std::vector<float> want = model->ExpectedLogits({5, 2, 5});
+  for (size_t v = 0; v < want.size(); ++v) EXPECT_EQ(logits[v], want[v]) << v;
+  moert_session_destroy(session);
+  moert_artifact_close(artifact);
 }
 
 TEST(MoertCApiTest, ErrorsCarryCodesAndMessages) {
