@@ -3,6 +3,11 @@
 //   moert-run ARTIFACT            verifies the artifact and checks that this host
 //                                 can run its target
 //   moert-run ARTIFACT --inspect  prints what the artifact holds
+//   moert-run ARTIFACT --tokens 1,2,3 [--generate N] [--temperature T --top-p P
+//             --seed S] [--out FILE.safetensors]
+//                                 runs the prompt (and generates) on the CPU
+//   moert-run ARTIFACT --verify   runs the self-test probe and checks checksums
+//   moert-run ARTIFACT --bench    prefill and decode speed, weight bandwidth
 //
 // Every artifact is verified once when opened; a damaged one is refused with a
 // message on stderr and exit code 1. Actions are rows of the table in Actions():
@@ -12,8 +17,16 @@
 #include <string>
 #include <vector>
 
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
 #include "artifact/artifact.h"
 #include "base/flags.h"
+#include "base/safetensors.h"
+#include "exec/sampler.h"
+#include "exec/session.h"
 
 namespace moert {
 namespace {
@@ -22,8 +35,198 @@ std::vector<FlagSpec> Flags() {
   return {
       {"inspect", false, "", "print target, model, segments, weights, images and kernels, "
                              "buffers and each entry point's dispatches"},
+      {"tokens", true, "IDS", "run this prompt (comma-separated token ids) and print or save the result"},
+      {"generate", true, "N", "with --tokens: generate N tokens after the prompt"},
+      {"temperature", true, "T", "sampling temperature (default 0: greedy)"},
+      {"top-p", true, "P", "nucleus sampling threshold in (0, 1] (default 1)"},
+      {"seed", true, "S", "sampling seed (default 0)"},
+      {"out", true, "FILE", "with --tokens: write logits f32 [T, vocab] and generated i32 [N] to FILE"},
+      {"verify", false, "", "run the self-test probe and check every segment's checksum"},
+      {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
+      {"bench-tokens", true, "N", "with --bench: tokens to prefill and to decode (default 64)"},
+      {"threads", true, "N", "worker threads (default: one per core)"},
       {"help", false, "", "print this help", 'h'},
   };
+}
+
+// The executor over an opened artifact: loads the device images and checks
+// every size once.
+Result<std::shared_ptr<const exec::Program>> LoadProgram(const Artifact& artifact) {
+  MOERT_RETURN_IF_ERROR(artifact.CheckTargetRunsOnHost());
+  exec::ProgramOptions options;
+  options.source = artifact.source();
+  return exec::Program::Create(
+      artifact.manifest(),
+      [&artifact](uint32_t index) -> Result<exec::SegmentBytes> {
+        if (index >= artifact.num_segments()) return OutOfRange("segment ", index, " does not exist");
+        ByteSpan span = artifact.segment(index);
+        return exec::SegmentBytes{span.data, span.size};
+      },
+      options);
+}
+
+Result<std::unique_ptr<exec::Session>> NewSession(const std::shared_ptr<const exec::Program>& program,
+                                                  const ParsedFlags& flags) {
+  MOERT_ASSIGN_OR_RETURN(int64_t threads, flags.GetInt("threads", 0, 0, 4096));
+  exec::SessionOptions options;
+  options.threads = static_cast<uint32_t>(threads);
+  return exec::Session::Create(program, options);
+}
+
+double RelativeError(const float* got, const float* want, size_t n) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < n; ++i) {
+    diff += (static_cast<double>(got[i]) - want[i]) * (static_cast<double>(got[i]) - want[i]);
+    norm += static_cast<double>(want[i]) * want[i];
+  }
+  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
+Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
+  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
+  const uint32_t vocab = program->vocab_size();
+  MOERT_ASSIGN_OR_RETURN(std::vector<int64_t> ids, ParseIntList(flags.GetString("tokens"), 0, vocab - 1, "--tokens"));
+  MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, program->max_context()));
+  exec::SamplingParams params;
+  MOERT_ASSIGN_OR_RETURN(double temperature, flags.GetDouble("temperature", 0, 0, 1e6));
+  MOERT_ASSIGN_OR_RETURN(double top_p, flags.GetDouble("top-p", 1, 0, 1));
+  MOERT_ASSIGN_OR_RETURN(int64_t seed, flags.GetInt("seed", 0, 0, INT64_MAX));
+  params.temperature = static_cast<float>(temperature);
+  params.top_p = static_cast<float>(top_p);
+  params.seed = static_cast<uint64_t>(seed);
+  MOERT_RETURN_IF_ERROR(exec::ValidateSamplingParams(params));
+  if (ids.size() + static_cast<uint64_t>(generate) > program->max_context()) {
+    return OutOfRange("prompt of ", ids.size(), " tokens plus --generate ", generate,
+                      " exceeds the artifact's context of ", program->max_context());
+  }
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
+  std::vector<int32_t> prompt(ids.begin(), ids.end());
+  std::vector<float> logits(prompt.size() * vocab);
+  MOERT_RETURN_IF_ERROR(session->Prefill(0, prompt.data(), prompt.size(), logits.data()));
+  std::vector<int32_t> generated;
+  if (generate > 0) {
+    MOERT_ASSIGN_OR_RETURN(exec::Sampler sampler, exec::Sampler::Create(vocab, params));
+    for (int64_t n = 0; n < generate; ++n) {
+      MOERT_ASSIGN_OR_RETURN(int32_t next, session->Sample(0, sampler));
+      generated.push_back(next);
+      if (n + 1 == generate) break;
+      const uint32_t slot = 0;
+      MOERT_RETURN_IF_ERROR(session->Decode(&slot, &next, 1));
+    }
+  }
+  const std::string out = flags.GetString("out");
+  if (!out.empty()) {
+    std::vector<TensorSpec> specs = {{"logits", DType::kF32, {static_cast<int64_t>(prompt.size()), vocab}}};
+    std::vector<const void*> data = {logits.data()};
+    if (flags.Has("generate")) {
+      specs.push_back({"generated", DType::kI32, {static_cast<int64_t>(generated.size())}});
+      data.push_back(generated.data());
+    }
+    return WriteSafetensors(out, specs, data, {{"producer", "moert-run"}});
+  }
+  if (flags.Has("generate")) {
+    std::string line;
+    for (size_t i = 0; i < generated.size(); ++i) line += (i ? "," : "") + std::to_string(generated[i]);
+    std::printf("%s\n", line.c_str());
+  } else {
+    const float* last = &logits[(prompt.size() - 1) * vocab];
+    uint32_t best = 0;
+    for (uint32_t v = 1; v < vocab; ++v) best = last[v] > last[best] ? v : best;
+    std::printf("next token: %u\n", best);
+  }
+  return Status::Ok();
+}
+
+Status Verify(const Artifact& artifact, const ParsedFlags& flags) {
+  MOERT_RETURN_IF_ERROR(artifact.VerifySegmentChecksums());
+  const moex::Probe* probe = artifact.manifest().probe();
+  if (probe == nullptr || probe->tokens() == nullptr || probe->tokens()->size() == 0) {
+    return FailedPrecondition(artifact.source(), ": the artifact has no self-test probe");
+  }
+  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
+  std::vector<int32_t> tokens(probe->tokens()->begin(), probe->tokens()->end());
+  std::vector<float> logits(tokens.size() * program->vocab_size());
+  MOERT_RETURN_IF_ERROR(session->Prefill(0, tokens.data(), tokens.size(), logits.data()));
+  ByteSpan expected = artifact.segment(probe->logits_segment());
+  std::vector<float> want(logits.size());
+  std::memcpy(want.data(), expected.data, want.size() * sizeof(float));  // size checked at open
+  const double error = RelativeError(logits.data(), want.data(), logits.size());
+  const bool pass = error <= probe->tolerance();
+  std::printf("probe: %zu tokens, relative error %.3e (tolerance %.1e): %s\n", tokens.size(), error,
+              static_cast<double>(probe->tolerance()), pass ? "PASS" : "FAIL");
+  if (!pass) {
+    return DataLoss(artifact.source(), ": the self-test probe's logits differ by ", error, " relative, above ",
+                    probe->tolerance());
+  }
+  return Status::Ok();
+}
+
+// Bytes of weights one decode step reads: every weight once, except the
+// experts, of which only the routed top-k of E are read.
+double WeightBytesPerDecodedToken(const Artifact& artifact) {
+  const moex::Manifest& m = artifact.manifest();
+  const double experts = m.model()->num_experts(), top_k = m.model()->experts_per_token();
+  double bytes = 0;
+  for (uint32_t i = 0; i < artifact.num_weights(); ++i) {
+    const moex::Weight& w = artifact.weight(i);
+    const std::string name = w.name()->str();
+    const bool expert = name.find(".mlp.experts.") != std::string::npos;
+    const bool embedding = name == "model.embed_tokens.weight";  // one row per token
+    if (embedding) continue;
+    bytes += expert ? static_cast<double>(w.size()) * std::min(1.0, top_k / experts) : static_cast<double>(w.size());
+  }
+  return bytes;
+}
+
+// This machine's memory-copy bandwidth (read + write counted), for scale.
+double MeasureCopyBandwidth() {
+  const size_t size = size_t{256} << 20;
+  std::vector<uint8_t> a(size, 1), b(size, 0);
+  double best = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    std::memcpy(b.data(), a.data(), size);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, 2.0 * size / s);
+    a[i] = b[size - 1 - i];  // keep the copies observable
+  }
+  return best;
+}
+
+Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
+  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
+  MOERT_ASSIGN_OR_RETURN(int64_t n, flags.GetInt("bench-tokens", 64, 1, program->max_context() / 2));
+  const uint32_t vocab = program->vocab_size();
+  std::vector<int32_t> prompt;
+  for (int64_t i = 0; i < n; ++i) prompt.push_back(static_cast<int32_t>((i * 7919 + 13) % vocab));
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
+  MOERT_RETURN_IF_ERROR(session->Prefill(0, prompt.data(), prompt.size()));
+  const double prefill_s = std::chrono::duration<double>(Clock::now() - start).count();
+  int32_t token = prompt.back();
+  const uint32_t slot = 0;
+  start = Clock::now();
+  for (int64_t i = 0; i < n; ++i) {
+    MOERT_RETURN_IF_ERROR(session->Decode(&slot, &token, 1));
+    const float* logits = session->logits(0);
+    int32_t best = 0;
+    for (uint32_t v = 1; v < vocab; ++v) best = logits[v] > logits[best] ? static_cast<int32_t>(v) : best;
+    token = best;
+  }
+  const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const double per_token = WeightBytesPerDecodedToken(artifact);
+  const double decode_tps = n / decode_s;
+  const double copy = MeasureCopyBandwidth();
+  std::printf("threads: %u\n", session->thread_count());
+  std::printf("prefill: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, prefill_s, n / prefill_s);
+  std::printf("decode: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, decode_s, decode_tps);
+  std::printf("weights read per decoded token: %.3f MB; effective %.2f GB/s\n", per_token / 1e6,
+              per_token * decode_tps / 1e9);
+  std::printf("memory copy bandwidth of this machine: %.2f GB/s (read + write); decode reaches %.1f%% of it\n",
+              copy / 1e9, 100.0 * per_token * decode_tps / copy);
+  return Status::Ok();
 }
 
 void PrintHelp() {
@@ -190,6 +393,9 @@ struct Action {
 const std::vector<Action>& Actions() {
   static const std::vector<Action>* actions = new std::vector<Action>{
       {"inspect", Inspect},
+      {"tokens", RunTokens},
+      {"verify", Verify},
+      {"bench", Bench},
       {nullptr, CheckHost},
   };
   return *actions;
