@@ -25,4 +25,4 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.moec_tools_dir, append_path=True)
 tool_dirs = [config.moec_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["moec", "moec-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["moec", "moec-opt", "moert-run"], tool_dirs)

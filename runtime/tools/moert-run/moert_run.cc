@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "artifact/artifact.h"
 #include "base/flags.h"
@@ -41,6 +42,10 @@ std::vector<FlagSpec> Flags() {
       {"top-p", true, "P", "nucleus sampling threshold in (0, 1] (default 1)"},
       {"seed", true, "S", "sampling seed (default 0)"},
       {"out", true, "FILE", "with --tokens: write logits f32 [T, vocab] and generated i32 [N] to FILE"},
+      {"compare", true, "FILE", "with --tokens (or alone, taking FILE's input_ids as the prompt): compare the "
+                                "prompt's logits with FILE's `logits`"},
+      {"tolerance", true, "X", "relative error --compare allows (default 1e-4)"},
+      {"stepwise", false, "", "run the prompt one token at a time through the decode plan"},
       {"verify", false, "", "run the self-test probe and check every segment's checksum"},
       {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
       {"bench-tokens", true, "N", "with --bench: tokens to prefill and to decode (default 64)"},
@@ -82,10 +87,63 @@ double RelativeError(const float* got, const float* want, size_t n) {
   return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
 }
 
+// Token ids from an integer tensor (I32 or I64 [T]), each checked.
+Result<std::vector<int64_t>> IdsFromTensor(const SafetensorsFile& file, const char* name, uint32_t vocab) {
+  const TensorInfo* t = file.Find(name);
+  if (t == nullptr) return NotFound(file.path(), ": no tensor \"", name, "\" to take the prompt from");
+  if (t->shape.size() != 1 || (t->dtype != DType::kI32 && t->dtype != DType::kI64) || t->num_elements == 0) {
+    return InvalidArgument(file.path(), ": tensor \"", name, "\" must be a non-empty I32 or I64 [T], got ",
+                           DTypeName(t->dtype), " ", ShapeToString(t->shape));
+  }
+  std::vector<int64_t> ids;
+  for (uint64_t i = 0; i < t->num_elements; ++i) {
+    int64_t id;
+    if (t->dtype == DType::kI32) {
+      int32_t v;
+      std::memcpy(&v, t->data + 4 * i, 4);
+      id = v;
+    } else {
+      std::memcpy(&id, t->data + 8 * i, 8);
+    }
+    if (id < 0 || id >= vocab) return InvalidArgument(file.path(), ": ", name, "[", i, "] = ", id, " is outside the vocabulary");
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// Compares [T, V] logits with the file's `logits` and prints the relative
+// error; fails above `tolerance`.
+Status CompareLogits(const SafetensorsFile& file, const std::vector<float>& logits, size_t rows, uint32_t vocab,
+                     double tolerance) {
+  const TensorInfo* t = file.Find("logits");
+  if (t == nullptr) return NotFound(file.path(), ": no tensor \"logits\" to compare with");
+  if (t->dtype != DType::kF32 || t->shape != std::vector<int64_t>{static_cast<int64_t>(rows), vocab}) {
+    return InvalidArgument(file.path(), ": tensor \"logits\" is ", DTypeName(t->dtype), " ",
+                           ShapeToString(t->shape), ", expected F32 [", rows, ", ", vocab, "]");
+  }
+  std::vector<float> want(logits.size());
+  std::memcpy(want.data(), t->data, want.size() * sizeof(float));
+  const double error = RelativeError(logits.data(), want.data(), logits.size());
+  const bool pass = error <= tolerance;
+  std::printf("logits vs %s: relative error %.3e (tolerance %.1e): %s\n", file.path().c_str(), error, tolerance,
+              pass ? "PASS" : "FAIL");
+  if (!pass) return OutOfRange("logits differ from ", file.path(), " by ", error, " relative, above ", tolerance);
+  return Status::Ok();
+}
+
 Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
   const uint32_t vocab = program->vocab_size();
-  MOERT_ASSIGN_OR_RETURN(std::vector<int64_t> ids, ParseIntList(flags.GetString("tokens"), 0, vocab - 1, "--tokens"));
+  std::optional<SafetensorsFile> expected;
+  if (flags.Has("compare")) {
+    MOERT_ASSIGN_OR_RETURN(expected, SafetensorsFile::Open(flags.GetString("compare")));
+  }
+  std::vector<int64_t> ids;
+  if (flags.Has("tokens")) {
+    MOERT_ASSIGN_OR_RETURN(ids, ParseIntList(flags.GetString("tokens"), 0, vocab - 1, "--tokens"));
+  } else {
+    MOERT_ASSIGN_OR_RETURN(ids, IdsFromTensor(*expected, "input_ids", vocab));
+  }
   MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, program->max_context()));
   exec::SamplingParams params;
   MOERT_ASSIGN_OR_RETURN(double temperature, flags.GetDouble("temperature", 0, 0, 1e6));
@@ -102,7 +160,19 @@ Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
   std::vector<int32_t> prompt(ids.begin(), ids.end());
   std::vector<float> logits(prompt.size() * vocab);
-  MOERT_RETURN_IF_ERROR(session->Prefill(0, prompt.data(), prompt.size(), logits.data()));
+  if (flags.Has("stepwise")) {
+    for (size_t i = 0; i < prompt.size(); ++i) {
+      const uint32_t slot = 0;
+      MOERT_RETURN_IF_ERROR(session->Decode(&slot, &prompt[i], 1));
+      std::memcpy(&logits[i * vocab], session->logits(0), vocab * sizeof(float));
+    }
+  } else {
+    MOERT_RETURN_IF_ERROR(session->Prefill(0, prompt.data(), prompt.size(), logits.data()));
+  }
+  if (expected) {
+    MOERT_ASSIGN_OR_RETURN(double tolerance, flags.GetDouble("tolerance", 1e-4, 0, 1));
+    MOERT_RETURN_IF_ERROR(CompareLogits(*expected, logits, prompt.size(), vocab, tolerance));
+  }
   std::vector<int32_t> generated;
   if (generate > 0) {
     MOERT_ASSIGN_OR_RETURN(exec::Sampler sampler, exec::Sampler::Create(vocab, params));
@@ -394,6 +464,7 @@ const std::vector<Action>& Actions() {
   static const std::vector<Action>* actions = new std::vector<Action>{
       {"inspect", Inspect},
       {"tokens", RunTokens},
+      {"compare", RunTokens},
       {"verify", Verify},
       {"bench", Bench},
       {nullptr, CheckHost},
@@ -412,7 +483,8 @@ Status Run(const ParsedFlags& flags) {
     if (action.flag == nullptr) {
       fallback = &action;
     } else if (flags.Has(action.flag)) {
-      if (chosen != nullptr) {
+      // Flags of one action (--tokens with --compare) go together.
+      if (chosen != nullptr && chosen->run != action.run) {
         return InvalidArgument("--", chosen->flag, " and --", action.flag,
                                " cannot be combined");
       }
