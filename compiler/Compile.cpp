@@ -13,7 +13,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "base/file_map.h"
 #include "targets/cpu/CpuCodegen.h"
+#include "tokenizer/tokenizer.h"
 
 namespace moec {
 
@@ -228,11 +230,41 @@ class ArtifactBuilder {
   std::map<uint32_t, uint64_t> sizes_;
 };
 
+// The tokenizer file to embed: the one asked for, else the checkpoint's.
+Result<std::string> TokenizerPath(const gptoss::Checkpoint& checkpoint, const CompileOptions& options) {
+  if (!options.tokenizer.empty()) return options.tokenizer;
+  for (const char* name : {"tokenizer.json", "tokenizer.tiktoken"}) {
+    const std::string path = moert::JoinPath(checkpoint.dir(), name);
+    if (moert::PathExists(path)) return path;
+  }
+  return std::string();
+}
+
+// Checks the tokenizer against the model and adds it as a segment.
+Status EmbedTokenizer(const std::string& path, const gptoss::ModelConfig& config, ArtifactWriter& writer) {
+  MOERT_ASSIGN_OR_RETURN(moert::Tokenizer tokenizer, moert::Tokenizer::LoadFile(path));
+  if (static_cast<int64_t>(tokenizer.vocab_size()) != config.vocab_size) {
+    return moert::InvalidArgument("tokenizer ", path, " has ", tokenizer.vocab_size(),
+                                  " token ids but the model's vocabulary has ", config.vocab_size, " rows");
+  }
+  MOERT_ASSIGN_OR_RETURN(std::string bytes, moert::ReadFileToString(path));
+  TokenizerDesc desc;
+  desc.ranks_segment = writer.addSegment(std::move(bytes));
+  desc.encoding = "o200k_harmony";
+  writer.setTokenizer(desc);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,
                          const std::string& output) {
   MOERT_ASSIGN_OR_RETURN(TargetDescription target, LookupTarget(options.target));
+  // Check the tokenizer before the long part of the compile.
+  MOERT_ASSIGN_OR_RETURN(std::string tokenizerPath, TokenizerPath(checkpoint, options));
+  if (!tokenizerPath.empty()) {
+    MOERT_RETURN_IF_ERROR(moert::Tokenizer::LoadFile(tokenizerPath).status());
+  }
   if (target.kind != TargetKind::kCpu) {
     return moert::Unimplemented("target ", target.name, ": only CPU code generation exists so far");
   }
@@ -296,6 +328,7 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
     writer.addEntryPoint(std::move(ep));
   }
   writer.setActivationArenaSize(arena);
+  if (!tokenizerPath.empty()) MOERT_RETURN_IF_ERROR(EmbedTokenizer(tokenizerPath, config, writer));
 
   // The self-test: what the reference executor computes for a few tokens.
   const int64_t n = std::min<int64_t>(options.probe_tokens, options.import.prefill_chunk);

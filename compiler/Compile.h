@@ -33,6 +33,10 @@ struct CompileOptions {
   int64_t compute_units = 0;
   // Tokens of the self-test probe (positions 0..n-1).
   int64_t probe_tokens = 8;
+  // The tokenizer to embed: an o200k `.tiktoken` ranks file or a HF
+  // tokenizer.json. Empty: the checkpoint's tokenizer.json or
+  // tokenizer.tiktoken when there is one, else none (no chat).
+  std::string tokenizer;
 };
 
 // The default pipeline for `target`, as text (what --print-pipeline shows).

@@ -390,11 +390,21 @@ ModelConfig PublishedShape(int64_t layers, int64_t experts) {
 }
 }  // namespace
 
-std::vector<std::string> PresetNames() { return {"tiny", "20b", "120b"}; }
+std::vector<std::string> PresetNames() { return {"tiny", "tiny-chat", "20b", "120b"}; }
 
 Result<ModelConfig> PresetConfig(const std::string& name) {
   if (name == "20b") return PublishedShape(24, 32);
   if (name == "120b") return PublishedShape(36, 128);
+  if (name == "tiny-chat") {
+    // `tiny` with the full o200k_harmony vocabulary, so chats run end to end
+    // on synthetic weights (the embeddings are most of its 103 MB).
+    MOERT_ASSIGN_OR_RETURN(ModelConfig c, PresetConfig("tiny"));
+    c.vocab_size = 201088;
+    c.sliding_window = 128;
+    c.eos_token_id = 200002;
+    c.pad_token_id = 199999;
+    return c;
+  }
   if (name == "tiny") {
     // The shape of testdata's `tiny` with a longer window: small enough for
     // the reference executor to chat at interactive speed.

@@ -15,6 +15,7 @@
 #include "base/file_map.h"
 #include "base/flags.h"
 #include "base/safetensors.h"
+#include "tokenizer/tokenizer.h"
 #include "compiler/Compile.h"
 #include "compiler/Registration.h"
 #include "gpt-oss/checkpoint.h"
@@ -206,7 +207,22 @@ Status RunSynth(const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(int64_t shard, flags.GetInt("shard-size", int64_t{4} << 30, 1, INT64_MAX));
   options.max_shard_bytes = static_cast<uint64_t>(shard);
   options.sparse = flags.Has("sparse");
+  const std::string tokenizer = flags.GetString("tokenizer");
+  if (!tokenizer.empty()) {
+    MOERT_ASSIGN_OR_RETURN(moert::Tokenizer loaded, moert::Tokenizer::LoadFile(tokenizer));
+    if (static_cast<int64_t>(loaded.vocab_size()) != options.config.vocab_size) {
+      return moert::InvalidArgument("--tokenizer ", tokenizer, " has ", loaded.vocab_size(),
+                                    " token ids; the model needs --vocab ", loaded.vocab_size(),
+                                    " (or --preset tiny-chat, 20b, 120b)");
+    }
+  }
   MOERT_ASSIGN_OR_RETURN(SynthSummary summary, WriteSyntheticCheckpoint(options, out));
+  if (!tokenizer.empty()) {
+    // Keep the format's conventional name so `moec compile` finds it.
+    MOERT_ASSIGN_OR_RETURN(std::string bytes, moert::ReadFileToString(tokenizer));
+    const bool json = !bytes.empty() && bytes[0] == '{';
+    MOERT_RETURN_IF_ERROR(moert::WriteStringToFile(moert::JoinPath(out, json ? "tokenizer.json" : "tokenizer.tiktoken"), bytes));
+  }
   std::printf("wrote %s: %" PRIu64 " tensors, %" PRIu64 " bytes of tensor data in %" PRIu64 " shard%s%s\n",
               out.c_str(), summary.num_tensors, summary.tensor_bytes, summary.num_shards,
               summary.num_shards == 1 ? "" : "s", options.sparse ? " (sparse: data left as holes)" : "");
@@ -293,6 +309,7 @@ Result<moec::CompileOptions> CompileOptionsFromFlags(const ParsedFlags& flags, c
     list = comma == std::string::npos ? "" : list.substr(comma + 1);
   }
   options.print_ir_after_all = flags.Has("print-ir-after-all");
+  options.tokenizer = flags.GetString("tokenizer");
   return options;
 }
 
@@ -345,7 +362,7 @@ std::vector<Command> Commands() {
         {"stats", false, "", "print tokens/s after the output"},
         HelpFlag()},
        RunReference},
-      {"synth", "moec synth (--preset tiny|20b|120b | --config config.json) -o DIR [--seed S]",
+      {"synth", "moec synth (--preset tiny|tiny-chat|20b|120b | --config config.json) -o DIR [--seed S] [--tokenizer FILE]",
        "Write a random-weight gpt-oss checkpoint in the Hugging Face layout (config.json, sharded\n"
        "safetensors with model.safetensors.index.json, MXFP4 experts). Streams: 20b and 120b shapes\n"
        "are written in constant memory. Same options and seed, same bytes.",
@@ -358,6 +375,7 @@ std::vector<Command> Commands() {
         {"vocab", true, "N", "override the vocabulary size"},
         {"shard-size", true, "BYTES", "largest shard (default 4 GiB)"},
         {"sparse", false, "", "leave tensor data as holes (zeros): headers only, for header readers"},
+        {"tokenizer", true, "FILE", "copy this o200k tokenizer (.tiktoken or tokenizer.json) into DIR for chats"},
         HelpFlag()},
        RunSynth},
       {"import", "moec import MODEL_DIR [--max-context N] [--prefill-chunk N] [--decode-batch N] [-o FILE.mlir]",
@@ -388,6 +406,7 @@ std::vector<Command> Commands() {
         {"print-pipeline", false, "", "print the pipeline and exit"},
         {"print-ir-after-all", false, "", "print the IR after every pass (to stderr)"},
         {"emit", true, "KIND", "artifact (default) or mlir"},
+        {"tokenizer", true, "FILE", "o200k .tiktoken ranks or tokenizer.json to embed (default: the checkpoint's)"},
         HelpFlag()},
        RunCompile},
       {"inspect", "moec inspect MODEL_DIR",

@@ -117,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ConfigTest, UnknownPresetListsTheKnownOnes) {
   moert::Result<ModelConfig> c = PresetConfig("7b");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("tiny, 20b, 120b"), std::string::npos);
+  EXPECT_NE(c.status().message().find("tiny, tiny-chat, 20b, 120b"), std::string::npos);
 }
 
 }  // namespace
