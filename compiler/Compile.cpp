@@ -27,7 +27,7 @@ std::string DefaultPipeline(const TargetDescription& target, int64_t compute_uni
   return StrCat("builtin.module(func.func(canonicalize,moe-split-experts,moe-fuse-norm-into-linear,",
                 "moe-fuse-residual-epilogue,moe-form-kernels,moe-schedule-kernels{target=", target.name,
                 " compute-units=", compute_units > 0 ? compute_units : target.compute_units,
-                "}),moe-outline-kernels,moe-plan-memory)");
+                "}),moe-assign-weight-layouts{target=", target.name, "},moe-outline-kernels,moe-plan-memory)");
 }
 
 namespace {
@@ -183,15 +183,23 @@ class ArtifactBuilder {
 
   uint64_t BufferSize(uint32_t index) const { return sizes_.at(index); }
 
+  // The layouts moe-assign-weight-layouts chose, by weight name.
+  void SetLayouts(std::map<std::string, std::string> layouts) { layouts_ = std::move(layouts); }
+
  private:
-  // Adds the weight `name` (a segment streamed from the checkpoint's map).
+  // Adds the weight `name` (a segment streamed from the checkpoint's map),
+  // repacked into its layout.
   Result<uint32_t> Weight(const std::string& name, mlir::Type type) {
+    auto layout = layouts_.find(name);
+    if (layout == layouts_.end()) {
+      return moert::FailedPrecondition("weight \"", name, "\" has no moe.layout (run moe-assign-weight-layouts)");
+    }
     auto tensor = mlir::cast<mlir::RankedTensorType>(type);
     WeightDesc desc;
     desc.name = name;
     desc.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
     std::vector<const gptoss::WeightRef*> parts;
-    if (moec::mx::getBlockScaledEncoding(type)) {
+    if (layout->second == "mxfp4_blocks_then_scales") {
       // MXFP4: all rows' packed blocks, then all rows' scales.
       const gptoss::WeightRef* blocks = checkpoint_.FindWeight(name + "_blocks");
       const gptoss::WeightRef* scales = checkpoint_.FindWeight(name + "_scales");
@@ -199,7 +207,7 @@ class ArtifactBuilder {
       parts = {blocks, scales};
       desc.dtype = moex::DType::MXFP4;
       desc.layout = "mxfp4_blocks_then_scales";
-    } else {
+    } else if (layout->second == "row_major") {
       const gptoss::WeightRef* dense = checkpoint_.FindWeight(name);
       if (!dense) return moert::NotFound("weight \"", name, "\" is not in the checkpoint");
       if (dense->dtype != moert::DType::kBF16) {
@@ -209,6 +217,8 @@ class ArtifactBuilder {
       parts = {dense};
       desc.dtype = moex::DType::BF16;
       desc.layout = "row_major";
+    } else {
+      return moert::Unimplemented("weight \"", name, "\": the artifact writer has no layout \"", layout->second, "\"");
     }
     uint64_t size = 0;
     for (const gptoss::WeightRef* p : parts) size += p->byte_size;
@@ -228,6 +238,7 @@ class ArtifactBuilder {
   std::map<std::string, uint32_t> buffers_;
   std::map<uint32_t, uint64_t> weight_sizes_;
   std::map<uint32_t, uint64_t> sizes_;
+  std::map<std::string, std::string> layouts_;
 };
 
 // The tokenizer file to embed: the one asked for, else the checkpoint's.
@@ -292,6 +303,11 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   const uint32_t imageIndex = writer.addImage(imageDesc);
 
   ArtifactBuilder builder(checkpoint, writer);
+  std::map<std::string, std::string> layouts;
+  module->walk([&](moe::WeightOp weight) {
+    if (auto layout = weight->getAttrOfType<mlir::StringAttr>("moe.layout")) layouts[weight.getName().str()] = layout.str();
+  });
+  builder.SetLayouts(std::move(layouts));
   uint64_t arena = 0;
   for (mlir::func::FuncOp entry : module->getOps<mlir::func::FuncOp>()) {
     if (entry.isPrivate()) continue;

@@ -85,6 +85,26 @@ def MoeScheduleKernels : Pass<"moe-schedule-kernels", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::moec::moe::MoeDialect"];
 }
 
+def MoeAssignWeightLayouts : Pass<"moe-assign-weight-layouts", "::mlir::ModuleOp"> {
+  let summary = "Choose the byte layout of every weight for the target's kernels";
+  let description = [{
+    Annotates each `moe.weight` with `moe.layout`, the packing the artifact
+    writer repacks the checkpoint's bytes into and the kernels read:
+
+    - `row_major`: dense weights as stored ([out, in] rows, bf16);
+    - `mxfp4_blocks_then_scales`: an MXFP4 weight's packed 16-byte blocks for
+      all rows, then its E8M0 scales for all rows (the CPU microkernels
+      stream one row's blocks with one row's scales).
+
+    Weights named in several entry points get one layout (they share one
+    buffer); a conflict is an error. Targets with other kernels (tiled
+    tensor-core layouts on GPUs) choose other layouts here.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-v3\"", "target whose kernels read the weights">,
+  ];
+}
+
 def MoeOutlineKernels : Pass<"moe-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outline each moe.kernel into a private function and call it";
   let description = [{
