@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
-# The main job, end to end, on a small default model: set up, build, write a
-# synthetic model, generate from it and print the speed, then check the
-# executor against transformers' golden outputs.
-#
-# Until the compiler and runtime exist (issues 3-4), generation runs on the
-# fp32 reference executor; this script switches to the compiled path then.
+# The main job, end to end, on a small default model: set up and build,
+# synthesize a small gpt-oss model (random weights, the real o200k_harmony
+# tokenizer), compile it for this CPU, run it through the runtime, print its
+# speed, and check the compiled path against transformers' reference outputs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/utils/build.sh" >/dev/null
 build=${MOEC_BUILD_DIR:-$root/build}
-moec=$build/bin/moec
-model=$build/models/tiny-synth
+bin=$build/bin
+work=$build/quickstart
+testdata=$root/../shared/testdata
+mkdir -p "$work"
 
-echo "== synthesizing a tiny gpt-oss model (seed 0) in $model"
-"$moec" synth --preset tiny --seed 0 -o "$model"
+echo "== synthesizing tiny-chat (hidden 128, 4 layers, 8 experts, full 201088-token vocabulary)"
+"$bin/moec" synth --preset tiny-chat --seed 0 --tokenizer "$testdata/tokenizer/o200k_base.tiktoken" -o "$work/model"
 
-echo "== generating 32 tokens greedily after a 16-token prompt (fp32 reference executor)"
-"$moec" reference "$model" --tokens 1,5,9,200,13,77,300,512,8,21,34,55,89,144,233,377 --generate 32 --stats
+echo "== compiling for this CPU (--cpu native)"
+"$bin/moec" compile "$work/model" --cpu native --max-context 1024 --prefill-chunk 64 -o "$work/model.moex"
+"$bin/moert-run" "$work/model.moex" --verify
 
-echo "== checking against transformers' fp32 outputs (../shared/testdata/gpt-oss)"
+echo "== generating 16 tokens after a prompt (random weights: the ids are noise)"
+"$bin/moert-run" "$work/model.moex" --tokens 200006,17360,200008,3575,553,17554,200007,200006,1428,200008,4827,382,220,17,659,220,17,30,200007,200006,173781 --generate 16
+
+echo "== speed"
+"$bin/moert-run" "$work/model.moex" --bench --bench-tokens 64
+
+echo "== the compiled CPU path against transformers' fp32 logits (../shared/testdata/gpt-oss)"
 for m in tiny tiny-wide; do
-  "$moec" reference "$root/../shared/testdata/gpt-oss/$m" \
-    --compare "$root/../shared/testdata/gpt-oss/$m/golden.safetensors" | grep "^logits vs"
+  "$bin/moec" compile "$testdata/gpt-oss/$m" --max-context 256 --prefill-chunk 64 -o "$work/$m.moex"
+  "$bin/moert-run" "$work/$m.moex" --compare "$testdata/gpt-oss/$m/golden.safetensors" | grep "^logits vs"
 done

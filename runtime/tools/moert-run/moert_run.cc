@@ -22,6 +22,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "artifact/artifact.h"
 #include "base/flags.h"
@@ -249,17 +250,23 @@ double WeightBytesPerDecodedToken(const Artifact& artifact) {
   return bytes;
 }
 
-// This machine's memory-copy bandwidth (read + write counted), for scale.
-double MeasureCopyBandwidth() {
-  const size_t size = size_t{256} << 20;
+// This machine's memory-copy bandwidth (read + write counted), copying with
+// as many threads as the session uses, as the decode step reads.
+double MeasureCopyBandwidth(uint32_t threads) {
+  const size_t size = size_t{512} << 20;
   std::vector<uint8_t> a(size, 1), b(size, 0);
   double best = 0;
-  for (int i = 0; i < 3; ++i) {
+  for (int round = 0; round < 3; ++round) {
     const auto start = std::chrono::steady_clock::now();
-    std::memcpy(b.data(), a.data(), size);
+    std::vector<std::thread> workers;
+    const size_t slice = size / threads;
+    for (uint32_t t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] { std::memcpy(b.data() + t * slice, a.data() + t * slice, slice); });
+    }
+    for (std::thread& w : workers) w.join();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, 2.0 * size / s);
-    a[i] = b[size - 1 - i];  // keep the copies observable
+    best = std::max(best, 2.0 * static_cast<double>(slice * threads) / s);
+    a[static_cast<size_t>(round)] = b[size - 1 - static_cast<size_t>(round)];  // keep the copies observable
   }
   return best;
 }
@@ -288,7 +295,7 @@ Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
   const double per_token = WeightBytesPerDecodedToken(artifact);
   const double decode_tps = n / decode_s;
-  const double copy = MeasureCopyBandwidth();
+  const double copy = MeasureCopyBandwidth(session->thread_count());
   std::printf("threads: %u\n", session->thread_count());
   std::printf("prefill: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, prefill_s, n / prefill_s);
   std::printf("decode: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, decode_s, decode_tps);
