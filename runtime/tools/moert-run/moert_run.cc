@@ -8,6 +8,10 @@
 //                                 runs the prompt (and generates) on the CPU
 //   moert-run ARTIFACT --verify   runs the self-test probe and checks checksums
 //   moert-run ARTIFACT --bench    prefill and decode speed, weight bandwidth
+//   moert-run ARTIFACT --prompt "..." [--reasoning low|medium|high] [--system "..."]
+//             [--tools tools.json] [--show-analysis] [--max-tokens N] [--chat]
+//                                 chats in the harmony format (--chat: one user
+//                                 message per stdin line)
 //
 // Every artifact is verified once when opened; a damaged one is refused with a
 // message on stderr and exit code 1. Actions are rows of the table in Actions():
@@ -27,6 +31,8 @@
 #include "artifact/artifact.h"
 #include "base/flags.h"
 #include "base/safetensors.h"
+#include "chat/chat.h"
+#include "harmony/tool_schema.h"
 #include "exec/sampler.h"
 #include "exec/session.h"
 
@@ -51,6 +57,16 @@ std::vector<FlagSpec> Flags() {
       {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
       {"bench-tokens", true, "N", "with --bench: tokens to prefill and to decode (default 64)"},
       {"threads", true, "N", "worker threads (default: one per core)"},
+      {"prompt", true, "TEXT", "chat: render TEXT as the user's message (harmony), generate the assistant's turn "
+                               "and stream its final answer to stdout; stats on stderr"},
+      {"chat", false, "", "chat interactively: one user message per stdin line until EOF (after --prompt's turn)"},
+      {"system", true, "TEXT", "chat: the developer message's instructions"},
+      {"reasoning", true, "EFFORT", "chat: reasoning effort low, medium or high (default medium)"},
+      {"tools", true, "FILE", "chat: function tools (JSON array of {name, description, parameters}) the model may "
+                              "call; each call is printed as one JSON line"},
+      {"show-analysis", false, "", "chat: show the chain of thought (analysis channel) on stderr"},
+      {"max-tokens", true, "N", "chat: tokens to generate per turn at most (default 256)"},
+      {"print-prompt-ids", false, "", "chat: print the rendered prompt's token ids instead of generating"},
       {"help", false, "", "print this help", 'h'},
   };
 }
@@ -306,6 +322,143 @@ Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   return Status::Ok();
 }
 
+// Prints a chat turn as it streams: final text to stdout, other channels to
+// stderr (only with --show-analysis, each message marked with its channel),
+// tool calls as JSON lines on stdout.
+class PrintingListener : public chat::TurnListener {
+ public:
+  explicit PrintingListener(bool show_analysis) : show_analysis_(show_analysis) {}
+
+  void OnMessageBegin(chat::TextKind kind, const std::optional<std::string>& channel) override {
+    if (kind == chat::TextKind::kOther && show_analysis_) {
+      std::fprintf(stderr, "[%s] ", channel.value_or("no channel").c_str());
+    }
+  }
+  void OnText(chat::TextKind kind, std::string_view text) override {
+    if (kind == chat::TextKind::kFinal) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+      stdout_open_line_ = text.back() != '\n';
+    } else if (show_analysis_) {
+      std::fwrite(text.data(), 1, text.size(), stderr);
+    }
+  }
+  void OnMessageEnd(chat::TextKind kind) override {
+    if (kind == chat::TextKind::kOther && show_analysis_) std::fprintf(stderr, "\n[end]\n");
+  }
+  void OnToolCall(const chat::ToolCall& call) override {
+    EndLine();
+    std::printf("%s\n", chat::ToolCallJsonLine(call).c_str());
+    std::fflush(stdout);
+  }
+  // Ends the turn's output with a newline.
+  void EndLine() {
+    if (stdout_open_line_) std::fputc('\n', stdout);
+    stdout_open_line_ = false;
+    std::fflush(stdout);
+  }
+
+ private:
+  bool show_analysis_;
+  bool stdout_open_line_ = false;
+};
+
+void PrintTurnStats(const chat::TurnStats& s) {
+  const uint32_t prefilled = s.prompt_tokens - s.reused_tokens;
+  std::fprintf(stderr,
+               "stats: prompt %u tokens (%u cached), generated %u tokens, stop: %s; prefill %u tokens in %.3f s = "
+               "%.1f tokens/s; decode %u tokens in %.3f s = %.1f tokens/s\n",
+               s.prompt_tokens, s.reused_tokens, s.generated_tokens, chat::StopReasonName(s.stop), prefilled,
+               s.prefill_seconds, s.prefill_seconds > 0 ? prefilled / s.prefill_seconds : 0.0, s.generated_tokens,
+               s.decode_seconds, s.decode_seconds > 0 ? s.generated_tokens / s.decode_seconds : 0.0);
+  if (s.stop == chat::StopReason::kMalformed) {
+    std::fprintf(stderr, "moert-run: warning: the turn ended early: %s\n", s.error.c_str());
+  }
+}
+
+Status RunChatTurn(chat::ChatSession& session, const std::string& text, uint32_t max_tokens,
+                   PrintingListener& listener) {
+  Result<chat::TurnStats> stats = session.Turn(text, max_tokens, &listener);
+  listener.EndLine();
+  if (!stats.ok()) return stats.status();
+  PrintTurnStats(*stats);
+  return Status::Ok();
+}
+
+// --prompt / --chat: a harmony chat over the artifact's tokenizer.
+Status Chat(const Artifact& artifact, const ParsedFlags& flags) {
+  if (!flags.Has("prompt") && !flags.Has("chat")) {
+    return InvalidArgument("chat flags need --prompt TEXT or --chat");
+  }
+  chat::ChatConfig config;
+  if (flags.Has("reasoning")) {
+    std::optional<harmony::ReasoningEffort> effort = harmony::ParseReasoningEffort(flags.GetString("reasoning"));
+    if (!effort) {
+      return InvalidArgument("--reasoning must be low, medium or high, got \"", flags.GetString("reasoning"), "\"");
+    }
+    config.reasoning_effort = *effort;
+  }
+  if (flags.Has("system")) {
+    MOERT_RETURN_IF_ERROR(chat::CheckUtf8(flags.GetString("system"), "--system"));
+    config.instructions = flags.GetString("system");
+  }
+  if (flags.Has("tools")) {
+    MOERT_ASSIGN_OR_RETURN(config.functions, harmony::LoadFunctionToolsFile(flags.GetString("tools")));
+  }
+  const std::string prompt = flags.GetString("prompt");
+  if (flags.Has("prompt")) MOERT_RETURN_IF_ERROR(chat::CheckUtf8(prompt, "--prompt"));
+  MOERT_ASSIGN_OR_RETURN(Tokenizer tokenizer, chat::TokenizerFromArtifact(artifact));
+  MOERT_ASSIGN_OR_RETURN(chat::Conversation conversation, chat::Conversation::Create(std::move(config)));
+
+  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
+  MOERT_ASSIGN_OR_RETURN(int64_t max_tokens, flags.GetInt("max-tokens", 256, 1, program->max_context()));
+  exec::SamplingParams params;
+  MOERT_ASSIGN_OR_RETURN(double temperature, flags.GetDouble("temperature", 0, 0, 1e6));
+  MOERT_ASSIGN_OR_RETURN(double top_p, flags.GetDouble("top-p", 1, 0, 1));
+  MOERT_ASSIGN_OR_RETURN(int64_t seed, flags.GetInt("seed", 0, 0, INT64_MAX));
+  params.temperature = static_cast<float>(temperature);
+  params.top_p = static_cast<float>(top_p);
+  params.seed = static_cast<uint64_t>(seed);
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<chat::ExecModel> model, chat::ExecModel::Create(std::move(session), params));
+  chat::ChatSession chat_session(tokenizer, model.get(), std::move(conversation));
+
+  if (flags.Has("print-prompt-ids")) {
+    if (!flags.Has("prompt")) return InvalidArgument("--print-prompt-ids needs --prompt");
+    MOERT_ASSIGN_OR_RETURN(std::vector<TokenId> ids, chat_session.PromptFor(prompt));
+    std::string line;
+    for (size_t i = 0; i < ids.size(); ++i) line += StrCat(i ? " " : "", ids[i]);
+    std::printf("%s\n", line.c_str());
+    return Status::Ok();
+  }
+  PrintingListener listener(flags.Has("show-analysis"));
+  if (flags.Has("prompt")) {
+    MOERT_RETURN_IF_ERROR(RunChatTurn(chat_session, prompt, static_cast<uint32_t>(max_tokens), listener));
+  }
+  if (!flags.Has("chat")) return Status::Ok();
+  // One user message per line; empty lines are skipped. A line that is not
+  // UTF-8 is refused and the chat goes on; other errors end it.
+  std::string line;
+  for (int c; (c = std::fgetc(stdin)) != EOF || !line.empty();) {
+    if (c != EOF && c != '\n') {
+      line += static_cast<char>(c);
+      continue;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) {
+      Status utf8 = chat::CheckUtf8(line, "the input line");
+      if (!utf8.ok()) {
+        std::fprintf(stderr, "moert-run: %s; skipped\n", utf8.message().c_str());
+      } else {
+        MOERT_RETURN_IF_ERROR(RunChatTurn(chat_session, line, static_cast<uint32_t>(max_tokens), listener));
+      }
+    }
+    line.clear();
+    if (c == EOF) break;
+  }
+  return Status::Ok();
+}
+
 void PrintHelp() {
   std::printf(
       "Usage: moert-run ARTIFACT.moex [ACTION]\n\n"
@@ -474,6 +627,14 @@ const std::vector<Action>& Actions() {
       {"compare", RunTokens},
       {"verify", Verify},
       {"bench", Bench},
+      {"prompt", Chat},
+      {"chat", Chat},
+      {"system", Chat},
+      {"reasoning", Chat},
+      {"tools", Chat},
+      {"show-analysis", Chat},
+      {"max-tokens", Chat},
+      {"print-prompt-ids", Chat},
       {nullptr, CheckHost},
   };
   return *actions;
