@@ -149,11 +149,13 @@ Result<bool> TurnStream::Push(TokenId token) {
                                                                                : TextKind::kOther;
       if (!tool_call_ && listener_ != nullptr) listener_->OnMessageBegin(kind_, parser_.current_channel());
     }
-    return IsGenerationStop(token);
+    finished_ = IsGenerationStop(token);
+    return finished_;
   }
   if (IsMessageStop(token)) {
     EndContent(/*stopped=*/true);
-    return IsGenerationStop(token);
+    finished_ = IsGenerationStop(token);
+    return finished_;
   }
   if (!tool_call_) {
     std::string text;

@@ -121,7 +121,8 @@ class TurnStream {
 
   // Consumes one generated token. Returns true for a generation stop token
   // (<|return|> or <|call|>): the turn is over. An error means the output is
-  // not harmony; the stream takes no more tokens then (call Finish).
+  // not harmony. After a stop token or an error the stream takes no more
+  // tokens (call Finish).
   Result<bool> Push(TokenId token);
   // Ends the turn where it is (a limit was reached, or Push failed): the
   // message in progress ends with the text it has; an unfinished tool call or
