@@ -143,9 +143,13 @@ def Moe_AttentionOp : Moe_Op<"attention", [Pure]> {
 
     The sink is a raw logit with no value vector; its probability mass is
     dropped. The results are the attention output ([rows, H * d], head-major)
-    and the updated caches. Caches are `[slots, capacity, G, d]`; positions
-    must stay below the capacity. Rows with a negative position are
-    padding: they write nothing and their output is unspecified.
+    and the updated caches. Caches are `[slots, capacity, G, d]` rings:
+    position `p` lives at index `p mod capacity`. Without a window, positions
+    must stay below the capacity; with one, the capacity must be at least
+    `window + rows - 1` (or hold the whole context) so that no row's append
+    overwrites a key another row of the same call still reads; a sliding
+    layer's cache then stays small at any context length. Rows with a negative position are padding: they write
+    nothing and their output is unspecified.
 
     ```mlir
     %o, %kc2, %vc2 = moe.attention %q, %k, %v sinks(%s) cache(%kc, %vc) at(%slots, %pos)

@@ -48,15 +48,15 @@ class EntryPointBuilder {
     mlir::MLIRContext* ctx = b_.getContext();
     const int64_t L = config_.num_layers;
     auto i32Rows = mlir::RankedTensorType::get({rows}, b_.getI32Type());
-    auto cacheType = mlir::RankedTensorType::get(
-        {options_.decode_batch, options_.max_context, config_.num_kv_heads, config_.head_dim}, b_.getF32Type());
+    llvm::SmallVector<mlir::RankedTensorType> cacheTypes;
+    for (int64_t l = 0; l < L; ++l) cacheTypes.push_back(CacheType(l));
     auto logitsType = mlir::RankedTensorType::get({rows, config_.vocab_size}, b_.getF32Type());
 
     llvm::SmallVector<mlir::Type> inputs = {i32Rows, i32Rows, i32Rows};
     llvm::SmallVector<mlir::Type> results = {logitsType};
     for (int64_t l = 0; l < L; ++l) {
-      inputs.append({cacheType, cacheType});
-      results.append({cacheType, cacheType});
+      inputs.append({cacheTypes[l], cacheTypes[l]});
+      results.append({cacheTypes[l], cacheTypes[l]});
     }
     b_.setInsertionPointToEnd(module.getBody());
     auto func = mlir::func::FuncOp::create(b_, mlir::NameLoc::get(b_.getStringAttr(name)), name,
@@ -92,6 +92,20 @@ class EntryPointBuilder {
   }
 
  private:
+  // Full-attention layers keep every position up to the context; a
+  // sliding-window layer keeps a ring of window + rows - 1 entries (rows:
+  // the larger of the prefill chunk and the decode batch), so one call's
+  // appends never overwrite keys it still reads, or the whole context when
+  // that is smaller (then it never wraps).
+  mlir::RankedTensorType CacheType(int64_t layer) {
+    int64_t capacity = options_.max_context;
+    if (config_.is_sliding(layer)) {
+      capacity = std::min(capacity, config_.sliding_window + std::max(options_.prefill_chunk, options_.decode_batch) - 1);
+    }
+    return mlir::RankedTensorType::get({options_.decode_batch, capacity, config_.num_kv_heads, config_.head_dim},
+                                       b_.getF32Type());
+  }
+
   mlir::Location loc(llvm::StringRef what) { return mlir::NameLoc::get(b_.getStringAttr(what)); }
 
   // The dense weight `name` as a moe.weight of its checkpoint dtype and shape.
@@ -156,8 +170,7 @@ class EntryPointBuilder {
     q = moe::RopeOp::create(b_, loc(p + "q_rope"), rowsQ, q, positions, headDim, yarn);
     k = moe::RopeOp::create(b_, loc(p + "k_rope"), rowsKv, k, positions, headDim, yarn);
     MOERT_ASSIGN_OR_RETURN(mlir::Value sinks, Weight(p + "self_attn.sinks"));
-    mlir::IntegerAttr window =
-        c.is_sliding(l) ? b_.getI64IntegerAttr(std::min(c.sliding_window, options_.max_context)) : nullptr;
+    mlir::IntegerAttr window = c.is_sliding(l) ? b_.getI64IntegerAttr(c.sliding_window) : nullptr;
     auto attention = moe::AttentionOp::create(
         b_, loc(p + "attention"), rowsQ, keyCache.getType(), valueCache.getType(), q, k, v, sinks, keyCache,
         valueCache, slots, positions, static_cast<uint64_t>(c.num_heads), static_cast<uint64_t>(c.num_kv_heads),

@@ -212,7 +212,9 @@ UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out
 }
 
 // Attention with sinks, an optional sliding window (0 = none) and GQA over a
-// KV cache [slots, capacity, G, d]. One workgroup per (row, KV head): it
+// KV cache [slots, capacity, G, d] kept as a ring (position p at p mod
+// capacity; the compiler sizes windowed rings so that no append of this call
+// overwrites a key it still reads). One workgroup per (row, KV head): it
 // appends its row's key and value for that head to the cache, and reads the
 // keys of the other rows of the same chunk (rows of one sequence are
 // consecutive, with consecutive positions) from the key/value inputs, so no
@@ -226,12 +228,13 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
   for (int64_t item = workgroup; item < rows * kv_heads; item += workgroups) {
     const int64_t r = item / kv_heads, g = item % kv_heads;
     const int32_t p = positions[r];
-    if (p < 0 || p >= capacity) continue;
+    if (p < 0 || (window == 0 && p >= capacity)) continue;
     const int64_t slot = slots[r];
     float* kc = key_cache + ((slot * capacity) * kv_heads) * d;
     float* vc = value_cache + ((slot * capacity) * kv_heads) * d;
-    memcpy(kc + (static_cast<int64_t>(p) * kv_heads + g) * d, k + (r * kv_heads + g) * d, sizeof(float) * d);
-    memcpy(vc + (static_cast<int64_t>(p) * kv_heads + g) * d, v + (r * kv_heads + g) * d, sizeof(float) * d);
+    const int64_t at = static_cast<int64_t>(p) % capacity;
+    memcpy(kc + (at * kv_heads + g) * d, k + (r * kv_heads + g) * d, sizeof(float) * d);
+    memcpy(vc + (at * kv_heads + g) * d, v + (r * kv_heads + g) * d, sizeof(float) * d);
     // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
     int64_t first_row = r;
     while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
@@ -250,8 +253,9 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
       for (int64_t i = 0; i < d; ++i) acc[i] = 0;
       for (int64_t j = lo; j <= p; ++j) {
         const bool in_chunk = j >= chunk_start;
-        const float* kj = in_chunk ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d : kc + (j * kv_heads + g) * d;
-        const float* vj = in_chunk ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d : vc + (j * kv_heads + g) * d;
+        const int64_t ring = j % capacity;
+        const float* kj = in_chunk ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d : kc + (ring * kv_heads + g) * d;
+        const float* vj = in_chunk ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d : vc + (ring * kv_heads + g) * d;
         float dot = 0;
         for (int64_t i = 0; i < d; ++i) dot += qh[i] * kj[i];
         const float score = dot * scale;
