@@ -19,8 +19,10 @@ echo "== compiling for this CPU (--cpu native)"
 "$bin/moec" compile "$work/model" --cpu native --max-context 1024 --prefill-chunk 64 -o "$work/model.moex"
 "$bin/moert-run" "$work/model.moex" --verify
 
-echo "== generating 16 tokens after a prompt (random weights: the ids are noise)"
-"$bin/moert-run" "$work/model.moex" --tokens 200006,17360,200008,3575,553,17554,200007,200006,1428,200008,4827,382,220,17,659,220,17,30,200007,200006,173781 --generate 16
+echo "== a chat turn (harmony, o200k_harmony; random weights, so the model's text is noise and"
+echo "   usually never reaches the final channel: the stats show the protocol ran)"
+"$bin/moert-run" "$work/model.moex" --prompt "What is 2 + 2?" --reasoning low --max-tokens 32 --show-analysis
+echo
 
 echo "== speed"
 "$bin/moert-run" "$work/model.moex" --bench --bench-tokens 64
