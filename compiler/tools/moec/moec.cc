@@ -15,6 +15,7 @@
 #include "base/file_map.h"
 #include "base/flags.h"
 #include "base/safetensors.h"
+#include "base/tensor_compare.h"
 #include "tokenizer/tokenizer.h"
 #include "compiler/Compile.h"
 #include "compiler/Registration.h"
@@ -45,50 +46,10 @@ struct Command {
 
 FlagSpec HelpFlag() { return {"help", false, "", "show this help", 'h'}; }
 
-// Reads an integer tensor of token ids (I32 or I64) and checks each id.
-Result<std::vector<int64_t>> IdsFromTensor(const moert::SafetensorsFile& file, const char* name, int64_t vocab) {
-  const moert::TensorInfo* t = file.Find(name);
-  if (t == nullptr) return moert::NotFound(file.path(), ": no tensor \"", name, "\" to take the prompt from");
-  if (t->shape.size() != 1 || (t->dtype != moert::DType::kI32 && t->dtype != moert::DType::kI64)) {
-    return moert::InvalidArgument(file.path(), ": tensor \"", name, "\" must be I32 or I64 [T], got ",
-                                  moert::DTypeName(t->dtype), " ", moert::ShapeToString(t->shape));
-  }
-  std::vector<int64_t> ids;
-  for (uint64_t i = 0; i < t->num_elements; ++i) {
-    int64_t id;
-    if (t->dtype == moert::DType::kI32) {
-      int32_t v;
-      std::memcpy(&v, t->data + 4 * i, 4);
-      id = v;
-    } else {
-      std::memcpy(&id, t->data + 8 * i, 8);
-    }
-    if (id < 0 || id >= vocab) {
-      return moert::InvalidArgument(file.path(), ": ", name, "[", i, "] = ", id, " is outside the vocabulary");
-    }
-    ids.push_back(id);
-  }
-  return ids;
-}
-
-// Compares `logits` ([T, V]) with the file's `logits` tensor and prints the
-// relative error ||got - want|| / ||want||; fails above `tolerance`.
-Status CompareLogits(const moert::SafetensorsFile& file, const std::vector<float>& logits, int64_t T, int64_t V,
+// Prints the comparison line and fails above `tolerance`.
+Status CompareLogits(const moert::SafetensorsFile& file, const std::vector<float>& logits, int64_t rows, int64_t vocab,
                      double tolerance) {
-  const moert::TensorInfo* t = file.Find("logits");
-  if (t == nullptr) return moert::NotFound(file.path(), ": no tensor \"logits\" to compare with");
-  if (t->dtype != moert::DType::kF32 || t->shape != std::vector<int64_t>{T, V}) {
-    return moert::InvalidArgument(file.path(), ": tensor \"logits\" is ", moert::DTypeName(t->dtype), " ",
-                                  moert::ShapeToString(t->shape), ", expected F32 [", T, ", ", V, "]");
-  }
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < logits.size(); ++i) {
-    float want;
-    std::memcpy(&want, t->data + 4 * i, 4);
-    diff += (static_cast<double>(logits[i]) - want) * (static_cast<double>(logits[i]) - want);
-    norm += static_cast<double>(want) * want;
-  }
-  const double error = norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+  MOERT_ASSIGN_OR_RETURN(double error, moert::LogitsRelativeError(file, logits, rows, vocab));
   const bool pass = error <= tolerance;
   std::printf("logits vs %s: relative error %.3e (tolerance %.1e): %s\n", file.path().c_str(), error, tolerance,
               pass ? "PASS" : "FAIL");
@@ -117,7 +78,7 @@ Status RunReference(const ParsedFlags& flags) {
   if (flags.Has("tokens")) {
     MOERT_ASSIGN_OR_RETURN(ids, moert::ParseIntList(flags.GetString("tokens"), 0, config.vocab_size - 1, "--tokens"));
   } else {
-    MOERT_ASSIGN_OR_RETURN(ids, IdsFromTensor(*expected, "input_ids", config.vocab_size));
+    MOERT_ASSIGN_OR_RETURN(ids, moert::ReadTokenIds(*expected, "input_ids", config.vocab_size));
   }
   MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, config.max_position_embeddings));
   MOERT_ASSIGN_OR_RETURN(int64_t max_context, flags.GetInt("max-context", config.max_position_embeddings, 1,

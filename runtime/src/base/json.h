@@ -83,8 +83,6 @@ Result<JsonValue> ParseJson(std::string_view text);
 // Appends `s` as a quoted JSON string.
 void AppendJsonString(std::string& out, std::string_view s);
 
-// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 }  // namespace moert
 

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "base/json.h"
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace moert {
 namespace chat {

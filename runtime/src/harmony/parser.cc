@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "tokenizer/unicode_classes.h"
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace moert {
 namespace harmony {

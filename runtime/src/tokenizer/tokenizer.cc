@@ -7,7 +7,7 @@
 #include "base/file_map.h"
 #include "base/json.h"
 #include "tokenizer/pretokenizer.h"
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace moert {
 namespace {

@@ -31,6 +31,7 @@
 #include "artifact/artifact.h"
 #include "base/flags.h"
 #include "base/safetensors.h"
+#include "base/tensor_compare.h"
 #include "chat/chat.h"
 #include "harmony/tool_schema.h"
 #include "exec/sampler.h"
@@ -95,52 +96,11 @@ Result<std::unique_ptr<exec::Session>> NewSession(const std::shared_ptr<const ex
   return exec::Session::Create(program, options);
 }
 
-double RelativeError(const float* got, const float* want, size_t n) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < n; ++i) {
-    diff += (static_cast<double>(got[i]) - want[i]) * (static_cast<double>(got[i]) - want[i]);
-    norm += static_cast<double>(want[i]) * want[i];
-  }
-  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
-}
 
-// Token ids from an integer tensor (I32 or I64 [T]), each checked.
-Result<std::vector<int64_t>> IdsFromTensor(const SafetensorsFile& file, const char* name, uint32_t vocab) {
-  const TensorInfo* t = file.Find(name);
-  if (t == nullptr) return NotFound(file.path(), ": no tensor \"", name, "\" to take the prompt from");
-  if (t->shape.size() != 1 || (t->dtype != DType::kI32 && t->dtype != DType::kI64) || t->num_elements == 0) {
-    return InvalidArgument(file.path(), ": tensor \"", name, "\" must be a non-empty I32 or I64 [T], got ",
-                           DTypeName(t->dtype), " ", ShapeToString(t->shape));
-  }
-  std::vector<int64_t> ids;
-  for (uint64_t i = 0; i < t->num_elements; ++i) {
-    int64_t id;
-    if (t->dtype == DType::kI32) {
-      int32_t v;
-      std::memcpy(&v, t->data + 4 * i, 4);
-      id = v;
-    } else {
-      std::memcpy(&id, t->data + 8 * i, 8);
-    }
-    if (id < 0 || id >= vocab) return InvalidArgument(file.path(), ": ", name, "[", i, "] = ", id, " is outside the vocabulary");
-    ids.push_back(id);
-  }
-  return ids;
-}
-
-// Compares [T, V] logits with the file's `logits` and prints the relative
-// error; fails above `tolerance`.
+// Prints the comparison line and fails above `tolerance`.
 Status CompareLogits(const SafetensorsFile& file, const std::vector<float>& logits, size_t rows, uint32_t vocab,
                      double tolerance) {
-  const TensorInfo* t = file.Find("logits");
-  if (t == nullptr) return NotFound(file.path(), ": no tensor \"logits\" to compare with");
-  if (t->dtype != DType::kF32 || t->shape != std::vector<int64_t>{static_cast<int64_t>(rows), vocab}) {
-    return InvalidArgument(file.path(), ": tensor \"logits\" is ", DTypeName(t->dtype), " ",
-                           ShapeToString(t->shape), ", expected F32 [", rows, ", ", vocab, "]");
-  }
-  std::vector<float> want(logits.size());
-  std::memcpy(want.data(), t->data, want.size() * sizeof(float));
-  const double error = RelativeError(logits.data(), want.data(), logits.size());
+  MOERT_ASSIGN_OR_RETURN(double error, LogitsRelativeError(file, logits, static_cast<int64_t>(rows), vocab));
   const bool pass = error <= tolerance;
   std::printf("logits vs %s: relative error %.3e (tolerance %.1e): %s\n", file.path().c_str(), error, tolerance,
               pass ? "PASS" : "FAIL");
@@ -159,7 +119,7 @@ Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   if (flags.Has("tokens")) {
     MOERT_ASSIGN_OR_RETURN(ids, ParseIntList(flags.GetString("tokens"), 0, vocab - 1, "--tokens"));
   } else {
-    MOERT_ASSIGN_OR_RETURN(ids, IdsFromTensor(*expected, "input_ids", vocab));
+    MOERT_ASSIGN_OR_RETURN(ids, ReadTokenIds(*expected, "input_ids", vocab));
   }
   MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, program->max_context()));
   exec::SamplingParams params;

@@ -29,14 +29,6 @@ std::string GoldenModelDir(const std::string& name) {
   return std::string(MOEC_TESTDATA_DIR) + "/gpt-oss/" + name;
 }
 
-double RelativeError(const float* got, const float* want, size_t n) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < n; ++i) {
-    diff += (static_cast<double>(got[i]) - want[i]) * (static_cast<double>(got[i]) - want[i]);
-    norm += static_cast<double>(want[i]) * want[i];
-  }
-  return std::sqrt(diff) / std::sqrt(norm);
-}
 
 std::vector<float> TensorAsFloats(const moert::TensorInfo& t) {
   EXPECT_EQ(t.dtype, moert::DType::kF32) << t.name;

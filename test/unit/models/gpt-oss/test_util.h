@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/safetensors.h"
+#include "base/tensor_compare.h"
 
 namespace moec::testing {
 
@@ -28,7 +29,7 @@ class TempDir {
 std::string GoldenModelDir(const std::string& name);
 
 // ||got - want|| / ||want||
-double RelativeError(const float* got, const float* want, size_t n);
+using moert::RelativeError;
 
 std::vector<float> TensorAsFloats(const moert::TensorInfo& t);
 std::vector<int32_t> TensorAsInts(const moert::TensorInfo& t);

@@ -1,5 +1,7 @@
 #include "base/json.h"
 
+#include "base/utf8.h"
+
 #include <gtest/gtest.h>
 
 namespace moert {

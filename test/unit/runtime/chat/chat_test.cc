@@ -5,7 +5,7 @@
 
 #include "chat/chat.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace moert {
 namespace chat {

@@ -11,7 +11,7 @@
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/streaming_decoder.h"
 #include "tokenizer/unicode_classes.h"
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 #include "test_data.h"
 
 namespace moert {

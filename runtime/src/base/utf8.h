@@ -1,10 +1,10 @@
-// Small UTF-8 helpers shared by the tokenizer, its streaming decoder and the
-// harmony parser. Decoding follows the Unicode "maximal subpart" rule for
+// Small UTF-8 helpers shared by the JSON reader, the tokenizer, its streaming
+// decoder and the harmony parser. Decoding follows the Unicode "maximal subpart" rule for
 // invalid input (one U+FFFD per maximal ill-formed subsequence), which is what
 // Rust's String::from_utf8_lossy and Python's bytes.decode(errors="replace")
 // do, so replaced text matches the reference implementations.
-#ifndef MOERT_TOKENIZER_UTF8_H_
-#define MOERT_TOKENIZER_UTF8_H_
+#ifndef MOERT_BASE_UTF8_H_
+#define MOERT_BASE_UTF8_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +26,10 @@ struct Utf8Scan {
   size_t error_length = 0;
 };
 Utf8Scan ScanUtf8(std::string_view bytes);
+
+// True when `bytes` is well-formed UTF-8 (no overlongs, no surrogates, no
+// truncated sequence, nothing above U+10FFFF).
+inline bool IsValidUtf8(std::string_view bytes) { return ScanUtf8(bytes).valid_up_to == bytes.size(); }
 
 // Decodes the code point starting at `pos` of well-formed UTF-8 `text` and
 // sets `*length` to its byte length. The caller guarantees well-formedness.
@@ -58,4 +62,4 @@ void AppendUtf8Lossy(std::string& out, std::string_view bytes);
 
 }  // namespace moert
 
-#endif  // MOERT_TOKENIZER_UTF8_H_
+#endif  // MOERT_BASE_UTF8_H_
