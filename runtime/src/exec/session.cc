@@ -1,5 +1,7 @@
 #include "exec/session.h"
 
+#include <chrono>
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -316,6 +318,13 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Program> 
 
   if (p.prefill()) MOERT_RETURN_IF_ERROR(session->Prepare(p.prefill(), &session->prefill_));
   if (p.decode()) MOERT_RETURN_IF_ERROR(session->Prepare(p.decode(), &session->decode_));
+  session->profile_ = options.profile;
+  for (PreparedEntry* e : {&session->prefill_, &session->decode_}) {
+    if (options.profile) {
+      e->seconds.assign(e->dispatches.size(), 0.0);
+      e->calls.assign(e->dispatches.size(), 0);
+    }
+  }
 
   uint64_t logits_floats = 0;
   if (!CheckedMul(p.num_slots(), p.vocab_size(), &logits_floats) ||
@@ -368,11 +377,32 @@ Status Session::Prepare(const moex::EntryPoint* ep, PreparedEntry* out) {
   return Status::Ok();
 }
 
-void Session::Run(const PreparedEntry& entry) {
-  for (const PreparedDispatch& d : entry.dispatches) {
+void Session::Run(PreparedEntry& entry) {
+  if (!profile_) {
+    for (const PreparedDispatch& d : entry.dispatches) {
+      hal::cpu::RunKernel(d.kernel, d.bindings, d.constants, d.workgroups_x, d.workgroups_y,
+                          d.workgroups_z, *pool_);
+    }
+    return;
+  }
+  for (size_t i = 0; i < entry.dispatches.size(); ++i) {
+    const PreparedDispatch& d = entry.dispatches[i];
+    const auto start = std::chrono::steady_clock::now();
     hal::cpu::RunKernel(d.kernel, d.bindings, d.constants, d.workgroups_x, d.workgroups_y,
                         d.workgroups_z, *pool_);
+    entry.seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++entry.calls[i];
   }
+}
+
+std::vector<DispatchProfile> Session::profile() const {
+  std::vector<DispatchProfile> out;
+  for (const PreparedEntry* e : {&prefill_, &decode_}) {
+    for (size_t i = 0; i < e->seconds.size(); ++i) {
+      out.push_back({e->entry, static_cast<uint32_t>(i), e->calls[i], e->seconds[i]});
+    }
+  }
+  return out;
 }
 
 Status Session::CheckSlot(uint32_t slot, const char* call) const {
@@ -413,7 +443,7 @@ Status Session::Prefill(uint32_t slot, const int32_t* tokens, size_t count, floa
                       " more would exceed the artifact's context of ", max_context);
   }
 
-  const PreparedEntry& e = prefill_;
+  PreparedEntry& e = prefill_;
   const size_t vocab = program_->vocab_size();
   for (size_t done = 0; done < count; done += e.rows) {
     const size_t real = std::min<size_t>(e.rows, count - done);
@@ -441,7 +471,7 @@ Status Session::Decode(const uint32_t* slots, const int32_t* tokens, size_t coun
   if (!decode_.entry) {
     return FailedPrecondition(program_->source(), " has no \"decode\" entry point");
   }
-  const PreparedEntry& e = decode_;
+  PreparedEntry& e = decode_;
   if (count == 0) return InvalidArgument("decode: no sequences");
   if (!slots || !tokens) return InvalidArgument("decode: slots or tokens is null");
   if (count > e.rows) {

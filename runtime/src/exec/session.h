@@ -86,6 +86,16 @@ struct SessionOptions {
   // Threads running a dispatch's workgroups, the caller included; 0 means the
   // CPUs available to the process, 1 runs everything on the calling thread.
   uint32_t threads = 0;
+  // Time every dispatch (two clock reads each); see Session::profile().
+  bool profile = false;
+};
+
+// Accumulated wall time of one dispatch of an entry point.
+struct DispatchProfile {
+  const moex::EntryPoint* entry = nullptr;
+  uint32_t dispatch = 0;  // index into entry->dispatches()
+  uint64_t calls = 0;
+  double seconds = 0;
 };
 
 class Session {
@@ -132,6 +142,10 @@ class Session {
                                         uint32_t max_new_tokens, const SamplingParams& params,
                                         const std::vector<int32_t>& stop_tokens = {});
 
+  // Per-dispatch times since the session was created (empty unless
+  // SessionOptions::profile), prefill's dispatches first, then decode's.
+  std::vector<DispatchProfile> profile() const;
+
   // The memory behind manifest buffer `index` (for tools and tests).
   uint8_t* buffer_data(uint32_t index) const { return buffer_base_[index]; }
 
@@ -151,6 +165,9 @@ class Session {
     const float* logits = nullptr;
     std::vector<void*> binding_pointers;
     std::vector<PreparedDispatch> dispatches;
+    // With SessionOptions::profile: seconds and calls per dispatch.
+    std::vector<double> seconds;
+    std::vector<uint64_t> calls;
   };
   // An anonymous private mapping: page-aligned, zeroed, committed lazily.
   struct Mapping {
@@ -162,7 +179,7 @@ class Session {
   Status Prepare(const moex::EntryPoint* entry, PreparedEntry* out);
   Status CheckSlot(uint32_t slot, const char* call) const;
   Status CheckTokens(const int32_t* tokens, size_t count, const char* call) const;
-  void Run(const PreparedEntry& entry);
+  void Run(PreparedEntry& entry);
 
   std::shared_ptr<const Program> program_;
   std::unique_ptr<hal::cpu::ThreadPool> pool_;
@@ -170,6 +187,7 @@ class Session {
   std::vector<uint8_t*> buffer_base_;
   PreparedEntry prefill_;
   PreparedEntry decode_;
+  bool profile_ = false;
   std::vector<uint32_t> positions_;
   std::vector<uint8_t> has_logits_;
   std::vector<float> slot_logits_;

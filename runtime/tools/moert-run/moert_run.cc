@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -57,6 +58,7 @@ std::vector<FlagSpec> Flags() {
       {"verify", false, "", "run the self-test probe and check every segment's checksum"},
       {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
       {"bench-tokens", true, "N", "with --bench: tokens to prefill and to decode (default 64)"},
+      {"profile", false, "", "with --bench: time every kernel of the decode step"},
       {"threads", true, "N", "worker threads (default: one per core)"},
       {"prompt", true, "TEXT", "chat: render TEXT as the user's message (harmony), generate the assistant's turn "
                                "and stream its final answer to stdout; stats on stderr"},
@@ -93,6 +95,7 @@ Result<std::unique_ptr<exec::Session>> NewSession(const std::shared_ptr<const ex
   MOERT_ASSIGN_OR_RETURN(int64_t threads, flags.GetInt("threads", 0, 0, 4096));
   exec::SessionOptions options;
   options.threads = static_cast<uint32_t>(threads);
+  options.profile = flags.Has("profile");
   return exec::Session::Create(program, options);
 }
 
@@ -247,6 +250,27 @@ double MeasureCopyBandwidth(uint32_t threads) {
   return best;
 }
 
+// The decode step's kernels by time, with their share of the step.
+void PrintDecodeProfile(const Artifact& artifact, const exec::Session& session) {
+  std::vector<exec::DispatchProfile> rows;
+  double total = 0;
+  for (const exec::DispatchProfile& p : session.profile()) {
+    if (p.calls == 0 || p.entry == nullptr || p.entry->name()->str() != "decode") continue;
+    rows.push_back(p);
+    total += p.seconds;
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  std::printf("decode step profile (%zu dispatches, %.1f us per step):\n", rows.size(),
+              rows.empty() ? 0.0 : 1e6 * total / static_cast<double>(rows.front().calls));
+  std::printf("  %-44s %10s %7s %5s\n", "kernel", "us/call", "share", "wgs");
+  for (const exec::DispatchProfile& p : rows) {
+    const moex::Dispatch* d = p.entry->dispatches()->Get(p.dispatch);
+    const moex::Kernel* k = artifact.manifest().images()->Get(d->image())->kernels()->Get(d->kernel());
+    std::printf("  %-44s %10.2f %6.1f%% %5u\n", k->name()->c_str(), 1e6 * p.seconds / static_cast<double>(p.calls),
+                100.0 * p.seconds / total, d->workgroups_x());
+  }
+}
+
 Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
@@ -279,6 +303,7 @@ Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
               per_token * decode_tps / 1e9);
   std::printf("memory copy bandwidth of this machine: %.2f GB/s (read + write); decode reaches %.1f%% of it\n",
               copy / 1e9, 100.0 * per_token * decode_tps / copy);
+  if (flags.Has("profile")) PrintDecodeProfile(artifact, *session);
   return Status::Ok();
 }
 
