@@ -26,3 +26,12 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.moec_tools_dir, append_path=True)
 tool_dirs = [config.moec_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["moec", "moec-opt", "moert-run"], tool_dirs)
+
+# CPU features of this host, for tests of code that needs them.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+except OSError:
+    flags = []
+if all(f in flags for f in ("avx512f", "avx512bw", "avx512vl", "avx512dq")):
+    config.available_features.add("avx512")

@@ -18,6 +18,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 #define UK_EXPORT extern "C" __attribute__((visibility("default")))
 #define UK_INLINE static inline __attribute__((always_inline))
 
@@ -67,6 +71,57 @@ UK_INLINE float E8M0(uint8_t s) {
 }
 
 // Dot product of an MXFP4 row (k values: k/32 blocks and k/32 scales) with x.
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// AVX-512: one 16-entry permute decodes 16 codes (sign included) at once.
+UK_INLINE float DotMxfp4(const uint8_t* blocks, const uint8_t* scales, const float* x, int64_t k) {
+  const __m512 lut = _mm512_loadu_ps(kE2M1);
+  __m512 total = _mm512_setzero_ps();
+  for (int64_t b = 0; b < k / 32; ++b) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + b * 16));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    const __m128i lo = _mm_and_si128(packed, mask);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+    // Element 2j is byte j's low nibble, 2j+1 its high nibble.
+    const __m512 v0 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(lo, hi)), lut);
+    const __m512 v1 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_unpackhi_epi8(lo, hi)), lut);
+    __m512 acc = _mm512_mul_ps(v0, _mm512_loadu_ps(x + b * 32));
+    acc = _mm512_fmadd_ps(v1, _mm512_loadu_ps(x + b * 32 + 16), acc);
+    total = _mm512_fmadd_ps(acc, _mm512_set1_ps(E8M0(scales[b])), total);
+  }
+  return _mm512_reduce_add_ps(total);
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+// AVX2: the low 3 bits index the 8 magnitudes with one permute; bit 3 is
+// the sign, moved to bit 31 and xor-ed in.
+UK_INLINE __m256 DecodeE2M1x8(__m128i codes8, __m256 magnitudes) {
+  const __m256i idx = _mm256_cvtepu8_epi32(codes8);
+  const __m256 mag = _mm256_permutevar8x32_ps(magnitudes, idx);
+  const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(idx, _mm256_set1_epi32(8)), 28);
+  return _mm256_xor_ps(mag, _mm256_castsi256_ps(sign));
+}
+
+UK_INLINE float DotMxfp4(const uint8_t* blocks, const uint8_t* scales, const float* x, int64_t k) {
+  const __m256 magnitudes = _mm256_loadu_ps(kE2M1);
+  __m256 total = _mm256_setzero_ps();
+  for (int64_t b = 0; b < k / 32; ++b) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + b * 16));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    const __m128i lo = _mm_and_si128(packed, mask);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+    // Element 2j is byte j's low nibble, 2j+1 its high nibble.
+    const __m128i first = _mm_unpacklo_epi8(lo, hi), second = _mm_unpackhi_epi8(lo, hi);
+    const float* xb = x + b * 32;
+    __m256 acc = _mm256_mul_ps(DecodeE2M1x8(first, magnitudes), _mm256_loadu_ps(xb));
+    acc = _mm256_fmadd_ps(DecodeE2M1x8(_mm_srli_si128(first, 8), magnitudes), _mm256_loadu_ps(xb + 8), acc);
+    acc = _mm256_fmadd_ps(DecodeE2M1x8(second, magnitudes), _mm256_loadu_ps(xb + 16), acc);
+    acc = _mm256_fmadd_ps(DecodeE2M1x8(_mm_srli_si128(second, 8), magnitudes), _mm256_loadu_ps(xb + 24), acc);
+    total = _mm256_fmadd_ps(acc, _mm256_set1_ps(E8M0(scales[b])), total);
+  }
+  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(total), _mm256_extractf128_ps(total, 1));
+  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+}
+#else
 UK_INLINE float DotMxfp4(const uint8_t* blocks, const uint8_t* scales, const float* x, int64_t k) {
   float sum = 0;
   for (int64_t b = 0; b < k / 32; ++b) {
@@ -81,6 +136,7 @@ UK_INLINE float DotMxfp4(const uint8_t* blocks, const uint8_t* scales, const flo
   }
   return sum;
 }
+#endif
 
 // RMSNorm of one row into `out`.
 UK_INLINE void NormRow(const float* x, const uint16_t* gain, float eps, int64_t n, float* out) {
