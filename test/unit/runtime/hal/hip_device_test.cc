@@ -1,0 +1,283 @@
+// The HIP HAL against the fake runtime (fake_hip.cc): loading, every failure
+// path a machine can present, and a device's memory, modules, launches and
+// graphs, through the same GpuDevice interface as CUDA.
+#include "hal/hip/device.h"
+
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "hal/hip/driver.h"
+
+namespace moert::hal::hip {
+namespace {
+
+#define EXPECT_CONTAINS(text, needle) \
+  EXPECT_NE(std::string(text).find(needle), std::string::npos) << (text)
+
+class HipTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    handle_ = dlopen(MOERT_FAKE_HIP_PATH, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(handle_, nullptr) << dlerror();
+    reset_ = Sym<void (*)()>("moert_fake_hip_reset");
+    set_device_ = Sym<void (*)(const char*, int, int, int)>("moert_fake_hip_set_device");
+    fail_ = Sym<void (*)(const char*, int)>("moert_fake_hip_fail");
+    log_ = Sym<const char* (*)()>("moert_fake_hip_log");
+    live_ = Sym<int (*)()>("moert_fake_hip_live_allocations");
+    unsetenv("MOERT_FAKE_HIP_FAIL");
+    reset_();
+    set_device_("AMD Instinct MI300X", 9, 4, 1);
+    setenv(kRuntimeLibraryEnv, MOERT_FAKE_HIP_PATH, 1);
+  }
+  void TearDown() override {
+    unsetenv(kRuntimeLibraryEnv);
+    unsetenv("MOERT_FAKE_HIP_FAIL");
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+  template <typename T>
+  T Sym(const char* name) {
+    void* p = dlsym(handle_, name);
+    EXPECT_NE(p, nullptr) << name;
+    return reinterpret_cast<T>(p);
+  }
+  static int Count(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  }
+  std::unique_ptr<GpuDevice> OpenOk() {
+    auto device = HipDevice::Open(0, "gfx942");
+    EXPECT_TRUE(device.ok()) << device.status().ToString();
+    if (!device.ok()) return nullptr;
+    return std::unique_ptr<GpuDevice>(std::move(device).value());
+  }
+
+  void* handle_ = nullptr;
+  void (*reset_)() = nullptr;
+  void (*set_device_)(const char*, int, int, int) = nullptr;
+  void (*fail_)(const char*, int) = nullptr;
+  const char* (*log_)() = nullptr;
+  int (*live_)() = nullptr;
+};
+
+TEST_F(HipTest, MissingLibraryIsAClearError) {
+  setenv(kRuntimeLibraryEnv, "/nonexistent/libamdhip64.so", 1);
+  auto device = HipDevice::Open(0, "gfx942");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().code(), StatusCode::kUnavailable);
+  EXPECT_CONTAINS(device.status().message(),
+                  "moert: HIP runtime /nonexistent/libamdhip64.so not found (dlopen: ");
+  EXPECT_CONTAINS(device.status().message(), "this artifact needs an AMD GPU");
+}
+
+TEST_F(HipTest, DefaultLibraryName) {
+  unsetenv(kRuntimeLibraryEnv);
+  auto driver = Driver::Load();
+  if (!driver.ok()) {
+    EXPECT_CONTAINS(driver.status().message(), "moert: HIP runtime libamdhip64.so ");
+  } else {
+    EXPECT_EQ((*driver)->library(), "libamdhip64.so");
+  }
+}
+
+TEST_F(HipTest, MissingEntryPointIsNamed) {
+  auto driver = Driver::Load(MOERT_FAKE_HIP_PARTIAL_PATH);
+  ASSERT_FALSE(driver.ok());
+  EXPECT_CONTAINS(driver.status().message(), "lacks hipGraphDestroy (dlsym: ");
+  EXPECT_CONTAINS(driver.status().message(), MOERT_FAKE_HIP_PARTIAL_PATH);
+}
+
+TEST_F(HipTest, InitFailureNamesTheError) {
+  fail_("hipInit", hipErrorNotInitialized);
+  auto device = HipDevice::Open(0, "gfx942");
+  ASSERT_FALSE(device.ok());
+  EXPECT_CONTAINS(device.status().message(),
+                  "HIP hipInit failed: hipErrorNotInitialized (initialization error)");
+}
+
+TEST_F(HipTest, FailureFromTheEnvironment) {
+  setenv("MOERT_FAKE_HIP_FAIL", "hipDeviceGetAttribute=101", 1);
+  reset_();
+  auto device = HipDevice::Open(0, "gfx942");
+  ASSERT_FALSE(device.ok());
+  EXPECT_CONTAINS(device.status().message(),
+                  "hipDeviceGetAttribute(ComputeCapabilityMajor) of device 0 failed: "
+                  "hipErrorInvalidDevice (invalid device ordinal)");
+}
+
+TEST_F(HipTest, ZeroDevices) {
+  set_device_("none", 9, 4, 0);
+  auto device = HipDevice::Open(0, "gfx942");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().code(), StatusCode::kUnavailable);
+  EXPECT_CONTAINS(device.status().message(), "moert: no HIP device found (hipGetDeviceCount: ");
+  EXPECT_CONTAINS(device.status().message(), "hipErrorNoDevice");
+}
+
+TEST_F(HipTest, OrdinalOutOfRange) {
+  set_device_("AMD Instinct MI300X", 9, 4, 2);
+  auto device = HipDevice::Open(2, "gfx942");
+  ASSERT_FALSE(device.ok());
+  EXPECT_CONTAINS(device.status().message(),
+                  "HIP device 2 requested but the runtime reports 2 devices (0 to 1)");
+}
+
+TEST_F(HipTest, WrongArchitecture) {
+  set_device_("AMD Instinct MI210", 9, 0, 1);  // gfx90a
+  auto device = HipDevice::Open(0, "gfx942");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_CONTAINS(device.status().message(),
+                  "the artifact targets gfx942 but device 0 (AMD Instinct MI210) is gfx90x "
+                  "(compute capability 9.0; gfx942 needs 9.4)");
+  EXPECT_TRUE(HipDevice::Open(0, "gfx90a").ok());
+}
+
+TEST_F(HipTest, ParseTargets) {
+  auto t = ParseHipTarget("gfx942");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->major, 9);
+  EXPECT_EQ(t->minor, 4);
+  EXPECT_EQ(t->stepping, 2);
+  t = ParseHipTarget("gfx90a");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->stepping, 10);
+  t = ParseHipTarget("gfx1100");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->major, 11);
+  for (const char* bad : {"", "gfx", "gfx94", "sm_90a", "gfx9x2", "gfx94g", "gfx12345"}) {
+    auto r = ParseHipTarget(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_CONTAINS(r.status().message(), "gfx<major><minor><stepping>") << bad;
+  }
+}
+
+TEST_F(HipTest, AllocCopyModuleLaunchAndGraphReplay) {
+  std::unique_ptr<GpuDevice> device = OpenOk();
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(device->info().api, "HIP");
+  EXPECT_EQ(device->info().name, "AMD Instinct MI300X");
+  EXPECT_EQ(device->info().arch, "gfx94x");
+  EXPECT_EQ(device->info().multiprocessor_count, 132);
+
+  constexpr uint32_t kN = 100;
+  std::vector<uint32_t> host(kN);
+  for (uint32_t i = 0; i < kN; ++i) host[i] = 7 * i;
+  auto buffer = device->Allocate(kN * 4);
+  ASSERT_TRUE(buffer.ok()) << buffer.status().ToString();
+  ASSERT_TRUE(device->CopyToDevice(*buffer, 0, host.data(), kN * 4).ok());
+  std::vector<uint32_t> back(kN);
+  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
+  EXPECT_EQ(back, host);
+
+  const std::string image = "MOERT_FAKE_MODULE add_one";
+  auto module = device->LoadModule("image 0", reinterpret_cast<const uint8_t*>(image.data()),
+                                   image.size());
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  auto add_one = device->GetFunction(*module, "add_one");
+  ASSERT_TRUE(add_one.ok());
+  auto stream = device->CreateStream();
+  ASSERT_TRUE(stream.ok());
+  const uint64_t bindings[] = {buffer->address};
+  const uint32_t constants[] = {kN};
+  KernelLaunch launch;
+  launch.function = *add_one;
+  launch.grid[0] = 4;
+  launch.block[0] = 64;
+  launch.shared_memory_bytes = 1024;
+  launch.bindings = bindings;
+  launch.binding_count = 1;
+  launch.constants = constants;
+  launch.constant_count = 1;
+  ASSERT_TRUE(device->Launch(*stream, launch).ok());
+  const std::string log1 = log_();
+  EXPECT_EQ(Count(log1, "launch add_one grid=4,1,1 block=64,1,1 shared=1024\n"), 1);
+
+  auto graph = device->CaptureGraph(*stream, &launch, 1);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
+  ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
+  ASSERT_TRUE(device->Synchronize(*stream).ok());
+  const std::string log2 = log_();
+  EXPECT_EQ(Count(log2, "capture add_one"), 1);
+  EXPECT_EQ(Count(log2, "replay add_one grid=4,1,1 block=64,1,1 shared=1024\n"), 2);
+  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
+  for (uint32_t i = 0; i < kN; ++i) ASSERT_EQ(back[i], 7 * i + 3) << i;
+
+  ASSERT_TRUE(device->Fill(*buffer, 0, 4, 0).ok());
+  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, 8).ok());
+  EXPECT_EQ(back[0], 0u);
+  EXPECT_EQ(back[1], 10u);
+
+  EXPECT_TRUE(device->DestroyGraph(*graph).ok());
+  EXPECT_TRUE(device->DestroyStream(*stream).ok());
+  EXPECT_TRUE(device->UnloadModule(*module).ok());
+  EXPECT_TRUE(device->Free(*buffer).ok());
+  EXPECT_EQ(live_(), 0);
+}
+
+TEST_F(HipTest, DeviceReleasesWhatIsLeft) {
+  std::unique_ptr<GpuDevice> device = OpenOk();
+  ASSERT_NE(device, nullptr);
+  ASSERT_TRUE(device->Allocate(64).ok());
+  EXPECT_EQ(live_(), 1);
+  device.reset();
+  EXPECT_EQ(live_(), 0);
+}
+
+TEST_F(HipTest, OperationErrorsAreStatuses) {
+  std::unique_ptr<GpuDevice> device = OpenOk();
+  ASSERT_NE(device, nullptr);
+  auto buffer = device->Allocate(16);
+  ASSERT_TRUE(buffer.ok());
+  uint8_t bytes[32] = {};
+  EXPECT_EQ(device->CopyToDevice(*buffer, 1, bytes, 16).code(), StatusCode::kOutOfRange);
+
+  fail_("hipMalloc", hipErrorOutOfMemory);
+  auto big = device->Allocate(4096);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_CONTAINS(big.status().message(),
+                  "hipMalloc(4096 bytes) on device 0 (AMD Instinct MI300X");
+  EXPECT_CONTAINS(big.status().message(), "hipErrorOutOfMemory (out of memory)");
+
+  const std::string junk = "ELF?";
+  auto module = device->LoadModule("image 2", reinterpret_cast<const uint8_t*>(junk.data()),
+                                   junk.size() + 1);
+  ASSERT_FALSE(module.ok());
+  EXPECT_EQ(module.status().code(), StatusCode::kDataLoss);
+  EXPECT_CONTAINS(module.status().message(),
+                  "hipModuleLoadData(image 2, 5 bytes) on device 0 (gfx94x) failed: "
+                  "hipErrorInvalidImage");
+
+  const std::string image = "MOERT_FAKE_MODULE k";
+  auto good = device->LoadModule("image 0", reinterpret_cast<const uint8_t*>(image.data()),
+                                 image.size() + 1);
+  ASSERT_TRUE(good.ok());
+  auto missing = device->GetFunction(*good, "add_one");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_CONTAINS(missing.status().message(),
+                  "hipModuleGetFunction(image 0, \"add_one\") failed: hipErrorNotFound");
+  auto k = device->GetFunction(*good, "k");
+  ASSERT_TRUE(k.ok());
+  auto stream = device->CreateStream();
+  ASSERT_TRUE(stream.ok());
+  KernelLaunch launch;
+  launch.function = *k;
+  fail_("hipModuleLaunchKernel", hipErrorInvalidValue);
+  EXPECT_CONTAINS(device->Launch(*stream, launch).message(),
+                  "hipModuleLaunchKernel(k, grid 1x1x1, block 1x1x1, 0 bytes of shared memory) "
+                  "failed: hipErrorInvalidValue (invalid argument)");
+  fail_("hipGraphInstantiate", hipErrorOutOfMemory);
+  ASSERT_TRUE(device->BeginCapture(*stream).ok());
+  auto graph = device->EndCapture(*stream);
+  ASSERT_FALSE(graph.ok());
+  EXPECT_CONTAINS(graph.status().message(), "hipGraphInstantiate failed: hipErrorOutOfMemory");
+}
+
+}  // namespace
+}  // namespace moert::hal::hip
