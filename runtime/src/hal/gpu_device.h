@@ -121,11 +121,12 @@ class GpuDevice {
  protected:
   GpuDevice() = default;
 
-  // OK when [offset, offset + size) lies inside `buffer` (overflow-checked).
+  // OK when [offset, offset + size) lies inside `buffer` (overflow-checked);
+  // the error names the call as "<api> <what>" ("CUDA copy to device").
   static Status CheckRange(const DeviceBuffer& buffer, uint64_t offset, uint64_t size,
-                           const char* call) {
+                           const char* api, const char* what) {
     if (offset > buffer.size || size > buffer.size - offset) {
-      return OutOfRange(call, ": bytes [", offset, ", ", offset, " + ", size,
+      return OutOfRange(api, " ", what, ": bytes [", offset, ", ", offset, " + ", size,
                         ") exceed the buffer of ", buffer.size, " bytes");
     }
     return Status::Ok();

@@ -2,16 +2,8 @@
 
 #include <dlfcn.h>
 
-#include <cstdlib>
-#include <cstring>
-
 namespace moert::hal::cuda {
 namespace {
-
-std::string DlError() {
-  const char* error = dlerror();
-  return error != nullptr ? error : "unknown error";
-}
 
 const char* ProcStatusName(CUdriverProcAddressQueryResult status) {
   switch (status) {
@@ -36,32 +28,24 @@ Status MissingEntryPoint(const Driver& driver, const char* member, const char* b
 }  // namespace
 
 Result<std::shared_ptr<const Driver>> Driver::Load(const std::string& library) {
-  std::string path = library;
-  if (path.empty()) {
-    const char* env = std::getenv(kDriverLibraryEnv);
-    path = (env != nullptr && env[0] != '\0') ? env : kDefaultDriverLibrary;
-  }
-  dlerror();
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    std::string error = DlError();
-    const bool missing = error.find("No such file") != std::string::npos;
-    return Unavailable("moert: CUDA driver ", path, missing ? " not found" : " could not be loaded",
-                       " (dlopen: ", error, "): this artifact needs an NVIDIA GPU and its driver");
-  }
+  MOERT_ASSIGN_OR_RETURN(OpenedLibrary opened,
+                         OpenGpuLibrary(library, kDriverLibraryEnv, kDefaultDriverLibrary,
+                                        "CUDA driver",
+                                        "this artifact needs an NVIDIA GPU and its driver"));
+  void* handle = opened.handle;
   dlerror();
   auto get_proc = reinterpret_cast<PFN_cuGetProcAddress_v2>(dlsym(handle, kGetProcAddressSymbol));
   if (get_proc == nullptr) {
     std::string error = DlError();
     dlclose(handle);
-    return Unavailable("moert: CUDA driver ", path, " has no ", kGetProcAddressSymbol,
+    return Unavailable("moert: CUDA driver ", opened.path, " has no ", kGetProcAddressSymbol,
                        " (dlsym: ", error,
                        "): the driver predates CUDA 12.0; this runtime needs an NVIDIA driver for "
                        "CUDA 12.0 or newer");
   }
 
   std::shared_ptr<Driver> driver(new Driver());
-  driver->library_ = path;
+  driver->library_ = opened.path;
   driver->handle_ = handle;
   // Entries resolve in table order; cuGetErrorName/String come first, so a
   // later failure can already name its error.
@@ -83,39 +67,6 @@ Result<std::shared_ptr<const Driver>> Driver::Load(const std::string& library) {
 #include "hal/cuda/cuda_symbols.h"
 #undef MOERT_CUDA_SYMBOL
   return std::shared_ptr<const Driver>(std::move(driver));
-}
-
-std::string Driver::ErrorText(CUresult result) const {
-  const char* name = nullptr;
-  const char* text = nullptr;
-  if (symbols_.cuGetErrorName == nullptr || symbols_.cuGetErrorName(result, &name) != CUDA_SUCCESS ||
-      name == nullptr) {
-    name = nullptr;
-  }
-  if (symbols_.cuGetErrorString == nullptr ||
-      symbols_.cuGetErrorString(result, &text) != CUDA_SUCCESS || text == nullptr) {
-    text = nullptr;
-  }
-  std::string out = name != nullptr ? std::string(name) : StrCat("CUresult ", result);
-  return StrCat(out, " (", text != nullptr ? text : "no description", ")");
-}
-
-Status Driver::Check(CUresult result, const std::string& call) const {
-  if (result == CUDA_SUCCESS) return Status::Ok();
-  StatusCode code = StatusCode::kUnavailable;
-  switch (result) {
-    case CUDA_ERROR_OUT_OF_MEMORY:
-      code = StatusCode::kResourceExhausted;
-      break;
-    case CUDA_ERROR_INVALID_IMAGE:
-    case CUDA_ERROR_NO_BINARY_FOR_GPU:
-    case CUDA_ERROR_INVALID_PTX:
-      code = StatusCode::kDataLoss;
-      break;
-    default:
-      break;
-  }
-  return MakeStatus(code, "CUDA ", call, " failed: ", ErrorText(result));
 }
 
 }  // namespace moert::hal::cuda

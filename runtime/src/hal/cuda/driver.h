@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "hal/cuda/cuda_types.h"
+#include "hal/gpu_driver.h"
 
 namespace moert::hal::cuda {
 
@@ -29,37 +30,51 @@ struct CudaSymbols {
 #undef MOERT_CUDA_SYMBOL
 };
 
-class Driver {
+// What GpuDriver (gpu_driver.h) needs to know of the CUDA driver API.
+struct CudaApi {
+  using Result = CUresult;
+  using Symbols = CudaSymbols;
+  static constexpr char kName[] = "CUDA";
+  static constexpr char kResultType[] = "CUresult";
+  static constexpr Result kSuccess = CUDA_SUCCESS;
+
+  static const char* ErrorName(const Symbols& s, Result result) {
+    const char* name = nullptr;
+    if (s.cuGetErrorName == nullptr || s.cuGetErrorName(result, &name) != CUDA_SUCCESS) return nullptr;
+    return name;
+  }
+  static const char* ErrorString(const Symbols& s, Result result) {
+    const char* text = nullptr;
+    if (s.cuGetErrorString == nullptr || s.cuGetErrorString(result, &text) != CUDA_SUCCESS) {
+      return nullptr;
+    }
+    return text;
+  }
+  static StatusCode StatusCodeFor(Result result) {
+    switch (result) {
+      case CUDA_ERROR_OUT_OF_MEMORY:
+        return StatusCode::kResourceExhausted;
+      case CUDA_ERROR_INVALID_IMAGE:
+      case CUDA_ERROR_NO_BINARY_FOR_GPU:
+      case CUDA_ERROR_INVALID_PTX:
+        return StatusCode::kDataLoss;
+      default:
+        return StatusCode::kUnavailable;
+    }
+  }
+};
+
+// The loaded driver: library(), symbols() (also through ->), ErrorText and
+// Check ("CUDA <call> failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)") as
+// GpuDriver defines them.
+class Driver final : public GpuDriver<CudaApi> {
  public:
   // Opens the driver library and resolves every entry point. `library` empty
   // means $MOERT_CUDA_DRIVER or "libcuda.so.1". Does not call cuInit.
   static Result<std::shared_ptr<const Driver>> Load(const std::string& library = "");
 
-  // The library loaded stays loaded for the life of the process: libcuda
-  // starts threads and registers exit handlers, and unloading it is unsafe.
-  ~Driver() = default;
-  Driver(const Driver&) = delete;
-  Driver& operator=(const Driver&) = delete;
-
-  const std::string& library() const { return library_; }
-  const CudaSymbols& symbols() const { return symbols_; }
-  const CudaSymbols* operator->() const { return &symbols_; }
-
-  // "CUDA_ERROR_OUT_OF_MEMORY (out of memory)"; "CUresult 12345 (unknown)"
-  // where the driver has no name for it.
-  std::string ErrorText(CUresult result) const;
-
-  // OK for CUDA_SUCCESS; otherwise an error "CUDA <call> failed: <ErrorText>"
-  // whose code follows the result (out of memory: RESOURCE_EXHAUSTED, a bad
-  // image: DATA_LOSS, else UNAVAILABLE).
-  Status Check(CUresult result, const std::string& call) const;
-
  private:
   Driver() = default;
-
-  std::string library_;
-  void* handle_ = nullptr;
-  CudaSymbols symbols_;
 };
 
 }  // namespace moert::hal::cuda

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "hal/gpu_driver.h"
 #include "hal/hip/hip_types.h"
 
 namespace moert::hal::hip {
@@ -26,34 +27,45 @@ struct HipSymbols {
 #undef MOERT_HIP_SYMBOL
 };
 
-class Driver {
+// What GpuDriver (gpu_driver.h) needs to know of the HIP runtime API.
+struct HipApi {
+  using Result = hipError_t;
+  using Symbols = HipSymbols;
+  static constexpr char kName[] = "HIP";
+  static constexpr char kResultType[] = "hipError_t";
+  static constexpr Result kSuccess = hipSuccess;
+
+  static const char* ErrorName(const Symbols& s, Result error) {
+    return s.hipGetErrorName != nullptr ? s.hipGetErrorName(error) : nullptr;
+  }
+  static const char* ErrorString(const Symbols& s, Result error) {
+    return s.hipGetErrorString != nullptr ? s.hipGetErrorString(error) : nullptr;
+  }
+  static StatusCode StatusCodeFor(Result error) {
+    switch (error) {
+      case hipErrorOutOfMemory:
+        return StatusCode::kResourceExhausted;
+      case hipErrorInvalidImage:
+      case hipErrorNoBinaryForGpu:
+      case hipErrorInvalidKernelFile:
+        return StatusCode::kDataLoss;
+      default:
+        return StatusCode::kUnavailable;
+    }
+  }
+};
+
+// The loaded runtime: library(), symbols() (also through ->), ErrorText and
+// Check ("HIP <call> failed: hipErrorOutOfMemory (out of memory)") as
+// GpuDriver defines them.
+class Driver final : public GpuDriver<HipApi> {
  public:
   // Opens the runtime library and resolves every entry point. `library`
   // empty means $MOERT_HIP_RUNTIME or "libamdhip64.so". Does not call hipInit.
   static Result<std::shared_ptr<const Driver>> Load(const std::string& library = "");
 
-  // The library stays loaded for the life of the process (the HIP runtime
-  // keeps threads and exit handlers).
-  ~Driver() = default;
-  Driver(const Driver&) = delete;
-  Driver& operator=(const Driver&) = delete;
-
-  const std::string& library() const { return library_; }
-  const HipSymbols& symbols() const { return symbols_; }
-  const HipSymbols* operator->() const { return &symbols_; }
-
-  // "hipErrorOutOfMemory (out of memory)".
-  std::string ErrorText(hipError_t error) const;
-  // OK for hipSuccess; otherwise "HIP <call> failed: <ErrorText>", coded as
-  // in cuda::Driver::Check.
-  Status Check(hipError_t error, const std::string& call) const;
-
  private:
   Driver() = default;
-
-  std::string library_;
-  void* handle_ = nullptr;
-  HipSymbols symbols_;
 };
 
 }  // namespace moert::hal::hip
