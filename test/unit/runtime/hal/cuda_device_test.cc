@@ -10,68 +10,27 @@
 #include <string>
 #include <vector>
 
+#include "fake_gpu_test.h"
 #include "hal/cuda/driver.h"
 
 namespace moert::hal::cuda {
 namespace {
 
-#define EXPECT_CONTAINS(text, needle) \
-  EXPECT_NE(std::string(text).find(needle), std::string::npos) << (text)
-
-// The fake's test controls, looked up in the same library the loader opens.
-struct FakeControls {
-  void (*reset)();
-  void (*set_device)(const char*, int, int, int);
-  void (*fail)(const char*, int);
-  void (*hide)(const char*);
-  const char* (*log)();
-  int (*live_allocations)();
-  int (*context_refs)();
-};
-
-class CudaTest : public ::testing::Test {
+class CudaTest : public moert_fake::FakeGpuTest {
  protected:
   void SetUp() override {
-    handle_ = dlopen(MOERT_FAKE_CUDA_PATH, RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(handle_, nullptr) << dlerror();
-    fake_.reset = Sym<void (*)()>("moert_fake_cuda_reset");
-    fake_.set_device = Sym<void (*)(const char*, int, int, int)>("moert_fake_cuda_set_device");
-    fake_.fail = Sym<void (*)(const char*, int)>("moert_fake_cuda_fail");
-    fake_.hide = Sym<void (*)(const char*)>("moert_fake_cuda_hide");
-    fake_.log = Sym<const char* (*)()>("moert_fake_cuda_log");
-    fake_.live_allocations = Sym<int (*)()>("moert_fake_cuda_live_allocations");
-    fake_.context_refs = Sym<int (*)()>("moert_fake_cuda_context_refs");
-    unsetenv("MOERT_FAKE_CUDA_FAIL");
-    unsetenv("MOERT_FAKE_CUDA_HIDE");
-    fake_.reset();
+    LoadFake(MOERT_FAKE_CUDA_PATH, "moert_fake_cuda", "MOERT_FAKE_CUDA");
+    if (HasFatalFailure()) return;
     fake_.set_device("NVIDIA H100 80GB HBM3", 9, 0, 1);
     setenv(kDriverLibraryEnv, MOERT_FAKE_CUDA_PATH, 1);
   }
   void TearDown() override {
     unsetenv(kDriverLibraryEnv);
-    unsetenv("MOERT_FAKE_CUDA_FAIL");
-    if (handle_ != nullptr) dlclose(handle_);
-  }
-  template <typename T>
-  T Sym(const char* name) {
-    void* p = dlsym(handle_, name);
-    EXPECT_NE(p, nullptr) << name;
-    return reinterpret_cast<T>(p);
-  }
-  std::string Log() const { return fake_.log(); }
-  static int Count(const std::string& text, const std::string& needle) {
-    int n = 0;
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-    return n;
+    FakeGpuTest::TearDown();
   }
   std::unique_ptr<CudaDevice> OpenOk(const std::string& target = "sm_90a") {
-    auto device = CudaDevice::Open(0, target);
-    EXPECT_TRUE(device.ok()) << device.status().ToString();
-    return device.ok() ? std::move(device).value() : nullptr;
+    return OpenDevice<CudaDevice>(target);
   }
-
-  void* handle_ = nullptr;
-  FakeControls fake_{};
 };
 
 TEST_F(CudaTest, MissingLibraryIsAClearError) {

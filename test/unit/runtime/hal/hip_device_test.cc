@@ -10,58 +10,25 @@
 #include <string>
 #include <vector>
 
+#include "fake_gpu_test.h"
 #include "hal/hip/driver.h"
 
 namespace moert::hal::hip {
 namespace {
 
-#define EXPECT_CONTAINS(text, needle) \
-  EXPECT_NE(std::string(text).find(needle), std::string::npos) << (text)
-
-class HipTest : public ::testing::Test {
+class HipTest : public moert_fake::FakeGpuTest {
  protected:
   void SetUp() override {
-    handle_ = dlopen(MOERT_FAKE_HIP_PATH, RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(handle_, nullptr) << dlerror();
-    reset_ = Sym<void (*)()>("moert_fake_hip_reset");
-    set_device_ = Sym<void (*)(const char*, int, int, int)>("moert_fake_hip_set_device");
-    fail_ = Sym<void (*)(const char*, int)>("moert_fake_hip_fail");
-    log_ = Sym<const char* (*)()>("moert_fake_hip_log");
-    live_ = Sym<int (*)()>("moert_fake_hip_live_allocations");
-    unsetenv("MOERT_FAKE_HIP_FAIL");
-    reset_();
-    set_device_("AMD Instinct MI300X", 9, 4, 1);
+    LoadFake(MOERT_FAKE_HIP_PATH, "moert_fake_hip", "MOERT_FAKE_HIP");
+    if (HasFatalFailure()) return;
+    fake_.set_device("AMD Instinct MI300X", 9, 4, 1);
     setenv(kRuntimeLibraryEnv, MOERT_FAKE_HIP_PATH, 1);
   }
   void TearDown() override {
     unsetenv(kRuntimeLibraryEnv);
-    unsetenv("MOERT_FAKE_HIP_FAIL");
-    if (handle_ != nullptr) dlclose(handle_);
+    FakeGpuTest::TearDown();
   }
-  template <typename T>
-  T Sym(const char* name) {
-    void* p = dlsym(handle_, name);
-    EXPECT_NE(p, nullptr) << name;
-    return reinterpret_cast<T>(p);
-  }
-  static int Count(const std::string& text, const std::string& needle) {
-    int n = 0;
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-    return n;
-  }
-  std::unique_ptr<GpuDevice> OpenOk() {
-    auto device = HipDevice::Open(0, "gfx942");
-    EXPECT_TRUE(device.ok()) << device.status().ToString();
-    if (!device.ok()) return nullptr;
-    return std::unique_ptr<GpuDevice>(std::move(device).value());
-  }
-
-  void* handle_ = nullptr;
-  void (*reset_)() = nullptr;
-  void (*set_device_)(const char*, int, int, int) = nullptr;
-  void (*fail_)(const char*, int) = nullptr;
-  const char* (*log_)() = nullptr;
-  int (*live_)() = nullptr;
+  std::unique_ptr<GpuDevice> OpenOk() { return OpenDevice<HipDevice>("gfx942"); }
 };
 
 TEST_F(HipTest, MissingLibraryIsAClearError) {
@@ -92,7 +59,7 @@ TEST_F(HipTest, MissingEntryPointIsNamed) {
 }
 
 TEST_F(HipTest, InitFailureNamesTheError) {
-  fail_("hipInit", hipErrorNotInitialized);
+  fake_.fail("hipInit", hipErrorNotInitialized);
   auto device = HipDevice::Open(0, "gfx942");
   ASSERT_FALSE(device.ok());
   EXPECT_CONTAINS(device.status().message(),
@@ -101,7 +68,7 @@ TEST_F(HipTest, InitFailureNamesTheError) {
 
 TEST_F(HipTest, FailureFromTheEnvironment) {
   setenv("MOERT_FAKE_HIP_FAIL", "hipDeviceGetAttribute=101", 1);
-  reset_();
+  fake_.reset();
   auto device = HipDevice::Open(0, "gfx942");
   ASSERT_FALSE(device.ok());
   EXPECT_CONTAINS(device.status().message(),
@@ -110,7 +77,7 @@ TEST_F(HipTest, FailureFromTheEnvironment) {
 }
 
 TEST_F(HipTest, ZeroDevices) {
-  set_device_("none", 9, 4, 0);
+  fake_.set_device("none", 9, 4, 0);
   auto device = HipDevice::Open(0, "gfx942");
   ASSERT_FALSE(device.ok());
   EXPECT_EQ(device.status().code(), StatusCode::kUnavailable);
@@ -119,7 +86,7 @@ TEST_F(HipTest, ZeroDevices) {
 }
 
 TEST_F(HipTest, OrdinalOutOfRange) {
-  set_device_("AMD Instinct MI300X", 9, 4, 2);
+  fake_.set_device("AMD Instinct MI300X", 9, 4, 2);
   auto device = HipDevice::Open(2, "gfx942");
   ASSERT_FALSE(device.ok());
   EXPECT_CONTAINS(device.status().message(),
@@ -127,7 +94,7 @@ TEST_F(HipTest, OrdinalOutOfRange) {
 }
 
 TEST_F(HipTest, WrongArchitecture) {
-  set_device_("AMD Instinct MI210", 9, 0, 1);  // gfx90a
+  fake_.set_device("AMD Instinct MI210", 9, 0, 1);  // gfx90a
   auto device = HipDevice::Open(0, "gfx942");
   ASSERT_FALSE(device.ok());
   EXPECT_EQ(device.status().code(), StatusCode::kFailedPrecondition);
@@ -194,7 +161,7 @@ TEST_F(HipTest, AllocCopyModuleLaunchAndGraphReplay) {
   launch.constants = constants;
   launch.constant_count = 1;
   ASSERT_TRUE(device->Launch(*stream, launch).ok());
-  const std::string log1 = log_();
+  const std::string log1 = Log();
   EXPECT_EQ(Count(log1, "launch add_one grid=4,1,1 block=64,1,1 shared=1024\n"), 1);
 
   auto graph = device->CaptureGraph(*stream, &launch, 1);
@@ -202,7 +169,7 @@ TEST_F(HipTest, AllocCopyModuleLaunchAndGraphReplay) {
   ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
   ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
   ASSERT_TRUE(device->Synchronize(*stream).ok());
-  const std::string log2 = log_();
+  const std::string log2 = Log();
   EXPECT_EQ(Count(log2, "capture add_one"), 1);
   EXPECT_EQ(Count(log2, "replay add_one grid=4,1,1 block=64,1,1 shared=1024\n"), 2);
   ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
@@ -217,16 +184,16 @@ TEST_F(HipTest, AllocCopyModuleLaunchAndGraphReplay) {
   EXPECT_TRUE(device->DestroyStream(*stream).ok());
   EXPECT_TRUE(device->UnloadModule(*module).ok());
   EXPECT_TRUE(device->Free(*buffer).ok());
-  EXPECT_EQ(live_(), 0);
+  EXPECT_EQ(fake_.live_allocations(), 0);
 }
 
 TEST_F(HipTest, DeviceReleasesWhatIsLeft) {
   std::unique_ptr<GpuDevice> device = OpenOk();
   ASSERT_NE(device, nullptr);
   ASSERT_TRUE(device->Allocate(64).ok());
-  EXPECT_EQ(live_(), 1);
+  EXPECT_EQ(fake_.live_allocations(), 1);
   device.reset();
-  EXPECT_EQ(live_(), 0);
+  EXPECT_EQ(fake_.live_allocations(), 0);
 }
 
 TEST_F(HipTest, OperationErrorsAreStatuses) {
@@ -237,7 +204,7 @@ TEST_F(HipTest, OperationErrorsAreStatuses) {
   uint8_t bytes[32] = {};
   EXPECT_EQ(device->CopyToDevice(*buffer, 1, bytes, 16).code(), StatusCode::kOutOfRange);
 
-  fail_("hipMalloc", hipErrorOutOfMemory);
+  fake_.fail("hipMalloc", hipErrorOutOfMemory);
   auto big = device->Allocate(4096);
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
@@ -268,11 +235,11 @@ TEST_F(HipTest, OperationErrorsAreStatuses) {
   ASSERT_TRUE(stream.ok());
   KernelLaunch launch;
   launch.function = *k;
-  fail_("hipModuleLaunchKernel", hipErrorInvalidValue);
+  fake_.fail("hipModuleLaunchKernel", hipErrorInvalidValue);
   EXPECT_CONTAINS(device->Launch(*stream, launch).message(),
                   "hipModuleLaunchKernel(k, grid 1x1x1, block 1x1x1, 0 bytes of shared memory) "
                   "failed: hipErrorInvalidValue (invalid argument)");
-  fail_("hipGraphInstantiate", hipErrorOutOfMemory);
+  fake_.fail("hipGraphInstantiate", hipErrorOutOfMemory);
   ASSERT_TRUE(device->BeginCapture(*stream).ok());
   auto graph = device->EndCapture(*stream);
   ASSERT_FALSE(graph.ok());
