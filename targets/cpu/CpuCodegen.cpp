@@ -1,5 +1,7 @@
 #include "targets/cpu/CpuCodegen.h"
 
+#include "targets/common/KernelRecipes.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,268 +30,6 @@ using moert::StrCat;
 using namespace mlir;
 
 namespace {
-
-// One argument of a microkernel call.
-struct UkArg {
-  enum class Kind { kBinding, kNull, kI64, kF32, kTable } kind = Kind::kNull;
-  int64_t binding = 0;       // kBinding
-  int64_t i64 = 0;           // kI64
-  float f32 = 0;             // kF32
-  std::vector<float> table;  // kTable: a constant f32 array
-};
-
-UkArg Bind(int64_t index) {
-  UkArg a;
-  a.kind = UkArg::Kind::kBinding;
-  a.binding = index;
-  return a;
-}
-UkArg Null() { return UkArg(); }
-UkArg I64(int64_t v) {
-  UkArg a;
-  a.kind = UkArg::Kind::kI64;
-  a.i64 = v;
-  return a;
-}
-UkArg F32(double v) {
-  UkArg a;
-  a.kind = UkArg::Kind::kF32;
-  a.f32 = static_cast<float>(v);
-  return a;
-}
-
-struct UkCall {
-  std::string function;
-  std::vector<UkArg> args;  // the workgroup index and count are appended
-};
-
-int64_t dim(Value v, unsigned i) { return cast<RankedTensorType>(v.getType()).getDimSize(i); }
-
-// Maps the values of a kernel function to binding indices: its arguments,
-// then its results (the order moe-plan-memory binds them in).
-class Bindings {
- public:
-  explicit Bindings(func::FuncOp fn) : fn_(fn) {
-    ret_ = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
-  }
-  // The binding of `v`, or -1 when it is internal to the kernel.
-  int64_t of(Value v) const {
-    if (auto arg = dyn_cast<BlockArgument>(v)) return arg.getArgNumber();
-    for (auto [i, r] : llvm::enumerate(ret_.getOperands())) {
-      if (r == v) return fn_.getNumArguments() + static_cast<int64_t>(i);
-    }
-    return -1;
-  }
-  UkArg arg(Value v) const { return Bind(of(v)); }
-  UkArg optional(Value v) const { return v && of(v) >= 0 ? Bind(of(v)) : Null(); }
-  int64_t count() const { return fn_.getNumArguments() + ret_.getNumOperands(); }
-
- private:
-  mutable func::FuncOp fn_;
-  mutable func::ReturnOp ret_;
-};
-
-Status RequireBf16(Value v, llvm::StringRef what, llvm::StringRef kernel) {
-  if (!v) return Status::Ok();
-  if (cast<RankedTensorType>(v.getType()).getElementType().isBF16()) return Status::Ok();
-  std::string type;
-  llvm::raw_string_ostream os(type);
-  os << v.getType();
-  return moert::Unimplemented("kernel ", kernel.str(), ": the CPU target reads bf16 ", what.str(), ", got ", type);
-}
-
-// YaRN inverse frequencies as the reference executor computes them.
-std::vector<float> InverseFrequencies(moe::YarnAttr yarn, int64_t head_dim, float* concentration) {
-  const double theta = yarn.getTheta().convertToDouble(), factor = yarn.getFactor().convertToDouble();
-  const double d = static_cast<double>(head_dim), context = static_cast<double>(yarn.getOriginalContext());
-  const double kPi = 3.14159265358979323846;
-  double low = (d / 2) * std::log(context / (yarn.getBetaFast().convertToDouble() * 2 * kPi)) / std::log(theta);
-  double high = (d / 2) * std::log(context / (yarn.getBetaSlow().convertToDouble() * 2 * kPi)) / std::log(theta);
-  if (yarn.getTruncate()) {
-    low = std::floor(low);
-    high = std::ceil(high);
-  }
-  low = std::max(low, 0.0);
-  high = std::min(high, d / 2 - 1);
-  if (high == low) high += 0.001;
-  std::vector<float> inv;
-  for (int64_t i = 0; i < head_dim / 2; ++i) {
-    const double freq = std::pow(theta, 2.0 * static_cast<double>(i) / d);
-    const double ramp = std::clamp((static_cast<double>(i) - low) / (high - low), 0.0, 1.0);
-    inv.push_back(static_cast<float>((1.0 / (factor * freq)) * ramp + (1.0 / freq) * (1.0 - ramp)));
-  }
-  *concentration = static_cast<float>(factor > 1 ? 0.1 * std::log(factor) + 1.0 : 1.0);
-  return inv;
-}
-
-// Recognises what a kernel computes and how it maps onto the microkernels.
-Result<UkCall> MatchKernel(func::FuncOp fn) {
-  const std::string name = fn.getSymName().str();
-  Bindings bind(fn);
-  SmallVector<Operation*> ops;
-  for (Operation& op : fn.getBody().front().without_terminator()) ops.push_back(&op);
-  auto unsupported = [&]() -> Status {
-    std::string kinds;
-    for (Operation* op : ops) kinds += (kinds.empty() ? "" : ", ") + op->getName().getStringRef().str();
-    return moert::Unimplemented("kernel ", name, ": no CPU lowering for the op sequence [", kinds, "]");
-  };
-  if (ops.empty()) return unsupported();
-
-  if (auto e = dyn_cast<moe::EmbeddingOp>(ops[0]); e && ops.size() == 1) {
-    MOERT_RETURN_IF_ERROR(RequireBf16(e.getTable(), "embedding tables", name));
-    return UkCall{"moec_uk_embedding",
-                  {bind.arg(e.getTable()), bind.arg(e.getTokens()), bind.arg(e.getResult()), I64(dim(e.getResult(), 0)),
-                   I64(dim(e.getTable(), 1)), I64(dim(e.getTable(), 0))}};
-  }
-
-  // Optional RMSNorm prologue.
-  moe::RmsNormOp norm = dyn_cast<moe::RmsNormOp>(ops[0]);
-  ArrayRef<Operation*> rest = norm ? ArrayRef<Operation*>(ops).drop_front() : ArrayRef<Operation*>(ops);
-  auto normArgs = [&](Value input, std::vector<UkArg>& args) -> Status {
-    if (norm) {
-      if (input != norm.getResult()) return unsupported();
-      MOERT_RETURN_IF_ERROR(RequireBf16(norm.getGain(), "norm gains", name));
-      if (dim(norm.getInput(), 1) > 8192) return moert::Unimplemented("kernel ", name, ": hidden size over 8192");
-      args.push_back(bind.arg(norm.getInput()));
-      args.push_back(bind.arg(norm.getGain()));
-      args.push_back(F32(norm.getEpsilon().convertToDouble()));
-    } else {
-      args.push_back(bind.arg(input));
-      args.push_back(Null());
-      args.push_back(F32(0));
-    }
-    return Status::Ok();
-  };
-
-  if (!rest.empty() && isa<moe::LinearOp, moe::UnembedOp>(rest[0])) {
-    // Up to three linears (or the unembedding) over the same rows, and an
-    // optional residual add after a single linear.
-    SmallVector<Operation*> linears;
-    arith::AddFOp residual;
-    for (Operation* op : rest) {
-      if (isa<moe::LinearOp, moe::UnembedOp>(op) && !residual) {
-        linears.push_back(op);
-      } else if (auto add = dyn_cast<arith::AddFOp>(op); add && linears.size() == 1 && !residual && !norm) {
-        residual = add;
-      } else {
-        return unsupported();
-      }
-    }
-    if (linears.size() > 3) return unsupported();
-    Value input = linears[0]->getOperand(0);
-    std::vector<UkArg> args;
-    MOERT_RETURN_IF_ERROR(normArgs(input, args));
-    args.push_back(I64(dim(input, 0)));
-    args.push_back(I64(dim(input, 1)));
-    for (size_t i = 0; i < 3; ++i) {
-      if (i >= linears.size()) {
-        for (int n = 0; n < (i == 0 ? 5 : 4); ++n) args.push_back(n == (i == 0 ? 4 : 3) ? I64(0) : Null());
-        continue;
-      }
-      Operation* op = linears[i];
-      if (op->getOperand(0) != input) return unsupported();
-      Value weight = op->getOperand(1);
-      Value bias = op->getNumOperands() > 2 ? op->getOperand(2) : Value();
-      MOERT_RETURN_IF_ERROR(RequireBf16(weight, "linear weights", name));
-      MOERT_RETURN_IF_ERROR(RequireBf16(bias, "biases", name));
-      Value out = op->getResult(0);
-      args.push_back(bind.arg(weight));
-      args.push_back(bias ? bind.arg(bias) : Null());
-      if (i == 0) {
-        Value other = residual ? (residual.getLhs() == out ? residual.getRhs() : residual.getLhs()) : Value();
-        args.push_back(other ? bind.arg(other) : Null());
-        out = residual ? residual.getResult() : out;
-      }
-      if (bind.of(out) < 0) return unsupported();
-      args.push_back(bind.arg(out));
-      args.push_back(I64(dim(weight, 0)));
-    }
-    args.push_back(norm ? bind.optional(norm.getResult()) : Null());
-    return UkCall{"moec_uk_linear3", std::move(args)};
-  }
-
-  if (rest.size() == 1) {
-    if (auto router = dyn_cast<moe::RouterOp>(rest[0])) {
-      std::vector<UkArg> args;
-      MOERT_RETURN_IF_ERROR(normArgs(router.getInput(), args));
-      MOERT_RETURN_IF_ERROR(RequireBf16(router.getWeight(), "router weights", name));
-      MOERT_RETURN_IF_ERROR(RequireBf16(router.getBias(), "router biases", name));
-      const int64_t experts = dim(router.getWeight(), 0), top_k = static_cast<int64_t>(router.getTopK());
-      if (experts > 1024 || top_k > 64) {
-        return moert::Unimplemented("kernel ", name, ": the CPU router handles up to 1024 experts and top-64");
-      }
-      args.insert(args.end(), {bind.arg(router.getWeight()), bind.arg(router.getBias()),
-                               bind.arg(router.getRoutingWeights()), bind.arg(router.getExpertIndices()),
-                               norm ? bind.optional(norm.getResult()) : Null(), I64(dim(router.getInput(), 0)),
-                               I64(dim(router.getInput(), 1)), I64(experts), I64(top_k)});
-      return UkCall{"moec_uk_router", std::move(args)};
-    }
-  }
-  if (norm) return unsupported();
-
-  if (ops.size() == 1) {
-    if (auto rope = dyn_cast<moe::RopeOp>(ops[0])) {
-      float concentration = 1;
-      UkArg table;
-      table.kind = UkArg::Kind::kTable;
-      table.table = InverseFrequencies(rope.getScaling(), static_cast<int64_t>(rope.getHeadDim()), &concentration);
-      return UkCall{"moec_uk_rope",
-                    {bind.arg(rope.getInput()), bind.arg(rope.getPositions()), bind.arg(rope.getResult()),
-                     I64(dim(rope.getInput(), 0)), I64(dim(rope.getInput(), 1)),
-                     I64(static_cast<int64_t>(rope.getHeadDim())), table, F32(concentration)}};
-    }
-    if (auto a = dyn_cast<moe::AttentionOp>(ops[0])) {
-      MOERT_RETURN_IF_ERROR(RequireBf16(a.getSinks(), "sinks", name));
-      if (a.getHeadDim() > 512) return moert::Unimplemented("kernel ", name, ": head_dim over 512");
-      const int64_t window = a.getSlidingWindow() ? static_cast<int64_t>(*a.getSlidingWindow()) : 0;
-      return UkCall{"moec_uk_attention",
-                    {bind.arg(a.getQuery()), bind.arg(a.getKey()), bind.arg(a.getValue()), bind.arg(a.getSinks()),
-                     bind.arg(a.getKeyCache()), bind.arg(a.getValueCache()), bind.arg(a.getSlots()),
-                     bind.arg(a.getPositions()), bind.arg(a.getResult()), I64(dim(a.getQuery(), 0)),
-                     I64(static_cast<int64_t>(a.getNumHeads())), I64(static_cast<int64_t>(a.getNumKvHeads())),
-                     I64(static_cast<int64_t>(a.getHeadDim())), I64(dim(a.getKeyCache(), 1)), I64(window),
-                     F32(a.getScale().convertToDouble())}};
-    }
-    if (auto g = dyn_cast<moe::ExpertGateUpOp>(ops[0])) {
-      MOERT_RETURN_IF_ERROR(RequireBf16(g.getGateUpBias(), "expert biases", name));
-      return UkCall{"moec_uk_expert_gate_up",
-                    {bind.arg(g.getInput()), bind.arg(g.getExpertIndices()), bind.arg(g.getGateUp()),
-                     bind.arg(g.getGateUpBias()), bind.arg(g.getResult()), I64(dim(g.getInput(), 0)),
-                     I64(dim(g.getExpertIndices(), 1)), I64(dim(g.getInput(), 1)), I64(dim(g.getGateUp(), 1) / 2),
-                     I64(dim(g.getGateUp(), 0)), F32(g.getSwigluLimit().convertToDouble()),
-                     F32(g.getSwigluAlpha().convertToDouble())}};
-    }
-    if (auto add = dyn_cast<arith::AddFOp>(ops[0])) {
-      auto type = cast<RankedTensorType>(add.getType());
-      return UkCall{"moec_uk_add",
-                    {bind.arg(add.getLhs()), bind.arg(add.getRhs()), bind.arg(add.getResult()),
-                     I64(type.getNumElements())}};
-    }
-  }
-  if (auto down = dyn_cast<moe::ExpertDownOp>(ops[0]); down && ops.size() <= 2) {
-    MOERT_RETURN_IF_ERROR(RequireBf16(down.getDownBias(), "expert biases", name));
-    Value out = down.getResult(), residual;
-    if (ops.size() == 2) {
-      auto add = dyn_cast<arith::AddFOp>(ops[1]);
-      if (!add) return unsupported();
-      residual = add.getLhs() == out ? add.getRhs() : add.getLhs();
-      out = add.getResult();
-    }
-    return UkCall{"moec_uk_expert_down",
-                  {bind.arg(down.getActivation()), bind.arg(down.getRoutingWeights()),
-                   bind.arg(down.getExpertIndices()), bind.arg(down.getDown()), bind.arg(down.getDownBias()),
-                   residual ? bind.arg(residual) : Null(), bind.arg(out), I64(dim(down.getActivation(), 0)),
-                   I64(dim(down.getActivation(), 1)), I64(dim(down.getActivation(), 2)), I64(dim(down.getDown(), 1)),
-                   I64(dim(down.getDown(), 0))}};
-  }
-  return unsupported();
-}
-
-std::string SymbolFor(llvm::StringRef function) {
-  std::string s = "moec_kernel_";
-  for (char c : function) s.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
-  return s;
-}
 
 // Builds the LLVM-dialect entry point `symbol` that loads the bindings and
 // calls the microkernel.
@@ -360,31 +100,6 @@ void BuildShell(OpBuilder& b, ModuleOp llvmModule, const std::string& symbol, co
   LLVM::ReturnOp::create(b, loc, ValueRange());
 }
 
-// Runs `argv` and waits; returns its output on failure.
-Status RunTool(const std::vector<std::string>& argv, const std::string& log_path) {
-  pid_t pid = fork();
-  if (pid < 0) return moert::Unavailable("cannot fork to run ", argv[0]);
-  if (pid == 0) {
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
-  moert::Result<std::string> log = moert::ReadFileToString(log_path);
-  std::string command;
-  for (const std::string& a : argv) command += " " + a;
-  return moert::Internal("the kernel compiler failed:", command, "\n", log.ok() ? *log : "");
-}
-
 }  // namespace
 
 Result<CpuImage> GenerateCpuImage(ModuleOp module, const TargetDescription& target) {
@@ -398,16 +113,12 @@ Result<CpuImage> GenerateCpuImage(ModuleOp module, const TargetDescription& targ
   for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
     if (!fn.isPrivate()) continue;
     MOERT_ASSIGN_OR_RETURN(UkCall call, MatchKernel(fn));
-    int64_t workgroups = 1;
-    if (auto schedule = fn->getAttrOfType<DictionaryAttr>("moe.schedule")) {
-      if (auto w = schedule.getAs<IntegerAttr>("workgroups")) workgroups = std::max<int64_t>(1, w.getInt());
-    }
     CpuKernel kernel;
     kernel.function = fn.getSymName().str();
-    kernel.symbol = SymbolFor(kernel.function);
-    kernel.num_bindings = static_cast<uint32_t>(Bindings(fn).count());
-    kernel.workgroups = static_cast<uint32_t>(workgroups);
-    BuildShell(b, *llvmModule, kernel.symbol, call, workgroups, &tables);
+    kernel.symbol = KernelSymbol(kernel.function);
+    kernel.num_bindings = KernelBindingCount(fn);
+    kernel.workgroups = KernelWorkgroups(fn);
+    BuildShell(b, *llvmModule, kernel.symbol, call, kernel.workgroups, &tables);
     image.kernels.push_back(kernel);
   }
 
