@@ -152,7 +152,7 @@ Result<ModelConfig> ParseHfConfig(const JsonValue& json, const std::string& sour
   MOERT_ASSIGN_OR_RETURN(c.rope_beta_slow, rs.Number("beta_slow", 1.0));
   MOERT_ASSIGN_OR_RETURN(c.rope_original_context, rs.Int("original_max_position_embeddings"));
   MOERT_ASSIGN_OR_RETURN(c.rope_truncate, rs.Bool("truncate", true));
-  if (const JsonValue* initial = json.Find("initial_context_length")) {
+  if (json.Find("initial_context_length")) {
     MOERT_ASSIGN_OR_RETURN(int64_t initial_context, f.Int("initial_context_length"));
     if (initial_context != c.rope_original_context) {
       return moert::InvalidArgument(
@@ -160,7 +160,6 @@ Result<ModelConfig> ParseHfConfig(const JsonValue& json, const std::string& sour
           ") contradicts rope_scaling.original_max_position_embeddings (", c.rope_original_context,
           ")");
     }
-    (void)initial;
   }
   MOERT_ASSIGN_OR_RETURN(
       c.max_position_embeddings,

@@ -45,7 +45,6 @@ class EntryPointBuilder {
       : checkpoint_(checkpoint), config_(checkpoint.config()), options_(options), b_(builder) {}
 
   Status Build(mlir::ModuleOp module, llvm::StringRef name, int64_t rows) {
-    mlir::MLIRContext* ctx = b_.getContext();
     const int64_t L = config_.num_layers;
     auto i32Rows = mlir::RankedTensorType::get({rows}, b_.getI32Type());
     llvm::SmallVector<mlir::RankedTensorType> cacheTypes;
@@ -87,7 +86,6 @@ class EntryPointBuilder {
     MOERT_ASSIGN_OR_RETURN(mlir::Value unembedding, Weight("lm_head.weight"));
     returned[0] = moe::UnembedOp::create(b_, loc("unembedding"), logitsType, normed, unembedding);
     mlir::func::ReturnOp::create(b_, loc("return"), returned);
-    (void)ctx;
     return Status::Ok();
   }
 
