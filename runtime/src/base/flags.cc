@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace moert {
@@ -119,6 +120,26 @@ Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const std::
     parsed.values_.emplace_back(name, value);
   }
   return parsed;
+}
+
+int RunToolMain(int argc, char** argv, const char* tool, const std::vector<FlagSpec>& specs, void (*help)(),
+                Status (*run)(const ParsedFlags& flags)) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Result<ParsedFlags> flags = ParseFlags(args, specs);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "%s: %s (see --help)\n", tool, flags.status().message().c_str());
+    return 1;
+  }
+  if (flags->Has("help")) {
+    help();
+    return 0;
+  }
+  Status status = run(*flags);
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", tool, status.message().c_str());
+    return 1;
+  }
+  return 0;
 }
 
 std::string FormatFlagHelp(const std::vector<FlagSpec>& specs) {

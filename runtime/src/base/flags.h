@@ -41,6 +41,12 @@ class ParsedFlags {
 // is an error; "--" ends flag parsing.
 Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs);
 
+// The main() of a single-command tool: parses argv[1..] against `specs`,
+// calls `help` for --help, else `run`; an error prints "TOOL: message" on
+// stderr and returns exit code 1.
+int RunToolMain(int argc, char** argv, const char* tool, const std::vector<FlagSpec>& specs, void (*help)(),
+                Status (*run)(const ParsedFlags& flags));
+
 // The flag table formatted for --help.
 std::string FormatFlagHelp(const std::vector<FlagSpec>& specs);
 

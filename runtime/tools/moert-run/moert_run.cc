@@ -653,20 +653,5 @@ Status Run(const ParsedFlags& flags) {
 }  // namespace moert
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  moert::Result<moert::ParsedFlags> flags = moert::ParseFlags(args, moert::Flags());
-  if (!flags.ok()) {
-    std::fprintf(stderr, "moert-run: %s\n", flags.status().message().c_str());
-    return 1;
-  }
-  if (flags->Has("help")) {
-    moert::PrintHelp();
-    return 0;
-  }
-  moert::Status status = moert::Run(*flags);
-  if (!status.ok()) {
-    std::fprintf(stderr, "moert-run: %s\n", status.message().c_str());
-    return 1;
-  }
-  return 0;
+  return moert::RunToolMain(argc, argv, "moert-run", moert::Flags(), moert::PrintHelp, moert::Run);
 }
