@@ -15,6 +15,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "base/file_map.h"
 #include "targets/cpu/CpuCodegen.h"
+#include "targets/gpu/GpuCodegen.h"
 #include "tokenizer/tokenizer.h"
 
 namespace moec {
@@ -241,6 +242,32 @@ class ArtifactBuilder {
   std::map<std::string, std::string> layouts_;
 };
 
+}  // namespace
+
+Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescription& target) {
+  DeviceCode code;
+  if (target.kind == TargetKind::kCpu) {
+    MOERT_ASSIGN_OR_RETURN(cpu::CpuImage image, cpu::GenerateCpuImage(module, target));
+    code.kind = moex::TargetKind::CPU;
+    code.format = moex::ImageFormat::ELF_SHARED_OBJECT;
+    code.bytes = std::move(image.shared_object);
+    for (const cpu::CpuKernel& k : image.kernels) code.kernels.push_back({k.function, k.symbol, k.num_bindings, k.workgroups});
+    return code;
+  }
+  MOERT_ASSIGN_OR_RETURN(gpu::GpuImage image, gpu::GenerateGpuImage(module, target));
+  code.kind = target.kind == TargetKind::kCuda ? moex::TargetKind::CUDA : moex::TargetKind::HIP;
+  code.format = image.format == gpu::GpuImageFormat::kPtx     ? moex::ImageFormat::PTX
+                : image.format == gpu::GpuImageFormat::kCubin ? moex::ImageFormat::CUBIN
+                                                              : moex::ImageFormat::HSACO;
+  code.bytes = std::move(image.bytes);
+  code.assembly = std::move(image.assembly);
+  code.block_x = gpu::kThreadsPerWorkgroup;
+  for (const gpu::GpuKernel& k : image.kernels) code.kernels.push_back({k.function, k.symbol, k.num_bindings, k.workgroups});
+  return code;
+}
+
+namespace {
+
 // The tokenizer file to embed: the one asked for, else the checkpoint's.
 Result<std::string> TokenizerPath(const gptoss::Checkpoint& checkpoint, const CompileOptions& options) {
   if (!options.tokenizer.empty()) return options.tokenizer;
@@ -276,29 +303,28 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   if (!tokenizerPath.empty()) {
     MOERT_RETURN_IF_ERROR(moert::Tokenizer::LoadFile(tokenizerPath).status());
   }
-  if (target.kind != TargetKind::kCpu) {
-    return moert::Unimplemented("target ", target.name, ": only CPU code generation exists so far");
-  }
   mlir::DialectRegistry registry;
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module;
   MOERT_RETURN_IF_ERROR(RunPipeline(checkpoint, options, &context, module));
-  MOERT_ASSIGN_OR_RETURN(cpu::CpuImage image, cpu::GenerateCpuImage(*module, target));
+  MOERT_ASSIGN_OR_RETURN(DeviceCode code, GenerateDeviceCode(*module, target));
 
   const gptoss::ModelConfig& config = checkpoint.config();
   ArtifactWriter writer;
   writer.setProducer("moec");
   writer.setModelConfig(ModelDesc(config));
-  writer.setTarget({moex::TargetKind::CPU, target.name, target.required_features});
+  writer.setTarget({code.kind, target.name, target.required_features});
   writer.setContext(static_cast<uint32_t>(options.import.max_context), static_cast<uint32_t>(options.import.decode_batch));
 
   DeviceImageDesc imageDesc;
-  imageDesc.format = moex::ImageFormat::ELF_SHARED_OBJECT;
-  imageDesc.segment = writer.addSegment(image.shared_object);
+  imageDesc.format = code.format;
+  imageDesc.segment = writer.addSegment(code.bytes);
   std::map<std::string, uint32_t> kernelIndex;
-  for (const cpu::CpuKernel& k : image.kernels) {
+  std::vector<uint32_t> kernelWorkgroups;
+  for (const DeviceKernel& k : code.kernels) {
     kernelIndex[k.function] = static_cast<uint32_t>(imageDesc.kernels.size());
-    imageDesc.kernels.push_back({k.function, k.symbol, k.num_bindings, 0});
+    imageDesc.kernels.push_back({k.function, k.symbol, k.num_bindings, 0, code.block_x, 0});
+    kernelWorkgroups.push_back(k.workgroups);
   }
   const uint32_t imageIndex = writer.addImage(imageDesc);
 
@@ -331,7 +357,7 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
       DispatchDesc dispatch;
       dispatch.image = imageIndex;
       dispatch.kernel = it->second;
-      dispatch.workgroups_x = image.kernels[it->second].workgroups;
+      dispatch.workgroups_x = kernelWorkgroups[it->second];
       llvm::SmallVector<mlir::Type> types(call.getOperandTypes());
       types.append(call.getResultTypes().begin(), call.getResultTypes().end());
       for (auto [binding, type] : llvm::zip(bindings, types)) {

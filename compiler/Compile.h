@@ -16,6 +16,7 @@
 #include "gpt-oss/checkpoint.h"
 #include "gpt-oss/importer.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "schema/moex_generated.h"
 #include "targets/common/TargetDescription.h"
 
 namespace moec {
@@ -49,6 +50,28 @@ moert::Result<std::string> EffectivePipeline(const CompileOptions& options, cons
 // Imports and runs the pipeline; the module is left in `module`.
 moert::Status RunPipeline(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,
                           mlir::MLIRContext* context, mlir::OwningOpRef<mlir::ModuleOp>& module);
+
+// A kernel of a generated device image.
+struct DeviceKernel {
+  std::string function;  // the outlined function
+  std::string symbol;
+  uint32_t num_bindings = 0;
+  uint32_t workgroups = 1;
+};
+
+// The device code for one target: an ELF shared object (CPU), PTX or a cubin
+// (sm_90a), or HSACO (gfx942).
+struct DeviceCode {
+  moex::TargetKind kind = moex::TargetKind::CPU;
+  moex::ImageFormat format = moex::ImageFormat::ELF_SHARED_OBJECT;
+  std::string bytes;
+  std::string assembly;  // GPU: PTX or AMDGCN disassembly (--emit device-asm)
+  uint32_t block_x = 1;
+  std::vector<DeviceKernel> kernels;
+};
+
+// Code generation for the planned module (after RunPipeline).
+moert::Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescription& target);
 
 // Everything: writes the artifact to `output`.
 moert::Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,

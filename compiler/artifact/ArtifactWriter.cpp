@@ -255,7 +255,8 @@ std::string ArtifactWriter::buildManifest(const std::vector<uint64_t>& offsets,
       auto name = str(k.name);
       auto symbol = str(k.symbol);
       kernels.push_back(
-          moex::CreateKernel(fbb, name, symbol, k.num_bindings, k.num_constants));
+          moex::CreateKernel(fbb, name, symbol, k.num_bindings, k.num_constants, k.block_x,
+                             k.shared_memory_bytes));
     }
     auto kernelsVec = fbb.CreateVector(kernels);
     images.push_back(moex::CreateDeviceImage(fbb, image.format, image.segment, kernelsVec));

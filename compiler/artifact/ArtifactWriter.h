@@ -100,6 +100,8 @@ struct KernelDesc {
   std::string symbol;
   uint32_t num_bindings = 0;
   uint32_t num_constants = 0;
+  uint32_t block_x = 1;               // GPU threads per workgroup
+  uint32_t shared_memory_bytes = 0;   // GPU dynamic shared memory
 };
 
 struct DeviceImageDesc {

@@ -1,0 +1,47 @@
+// GPU code generation, one lowering for NVIDIA (sm_90a: PTX, and a cubin
+// when ptxas is installed) and AMD (gfx942: HSACO): each outlined kernel
+// function becomes a kernel entry point in MLIR's LLVM dialect (marked with
+// nvvm.kernel or rocdl.kernel) taking one device pointer per binding, which
+// calls the GPU microkernel its recipe names (targets/ukernels/gpu, built to
+// bitcode per target with clang-22). The only per-target parts are the
+// triple, the kernel attribute and the final assembler or linker.
+#ifndef MOEC_TARGETS_GPU_GPUCODEGEN_H_
+#define MOEC_TARGETS_GPU_GPUCODEGEN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "targets/common/TargetDescription.h"
+
+namespace moec::gpu {
+
+// Threads per workgroup of every kernel (8 NVIDIA warps, 4 AMD wavefronts).
+inline constexpr uint32_t kThreadsPerWorkgroup = 256;
+
+struct GpuKernel {
+  std::string function;  // the outlined function
+  std::string symbol;    // its kernel name in the image
+  uint32_t num_bindings = 0;
+  uint32_t workgroups = 1;
+};
+
+enum class GpuImageFormat { kPtx, kCubin, kHsaco };
+
+struct GpuImage {
+  GpuImageFormat format = GpuImageFormat::kPtx;
+  std::string bytes;     // PTX text, cubin or HSACO ELF
+  std::string assembly;  // PTX, or the AMDGCN disassembly, for tests and users
+  std::vector<GpuKernel> kernels;
+};
+
+// Generates the device image for every private kernel function of `module`.
+// For sm_90a the image is a cubin when ptxas is found (CUDA_HOME, /usr/local/cuda
+// or PATH), else PTX for the driver to compile at load.
+moert::Result<GpuImage> GenerateGpuImage(mlir::ModuleOp module, const TargetDescription& target);
+
+}  // namespace moec::gpu
+
+#endif  // MOEC_TARGETS_GPU_GPUCODEGEN_H_
