@@ -303,24 +303,26 @@ Status RunCompile(const ParsedFlags& flags) {
     }
     return moert::WriteStringToFile(out, text);
   }
-  if (emit == "device-asm") {
-    // The generated device code as text: PTX, or the AMDGCN disassembly.
+  if (emit == "device-asm" || emit == "device-code") {
+    // The generated device code: as text (PTX, or the AMDGCN disassembly),
+    // or the image itself (cubin/PTX, HSACO).
     mlir::MLIRContext context(registry);
     mlir::OwningOpRef<mlir::ModuleOp> module;
     MOERT_RETURN_IF_ERROR(moec::RunPipeline(checkpoint, options, &context, module));
     MOERT_ASSIGN_OR_RETURN(moec::TargetDescription target, moec::LookupTarget(options.target));
     if (target.kind == moec::TargetKind::kCpu) {
-      return moert::InvalidArgument("--emit device-asm is for GPU targets; the CPU target's code is an ELF object");
+      return moert::InvalidArgument("--emit ", emit, " is for GPU targets (--target sm_90a or gfx942)");
     }
     MOERT_ASSIGN_OR_RETURN(moec::DeviceCode code, moec::GenerateDeviceCode(*module, target));
+    const std::string& bytes = emit == "device-asm" ? code.assembly : code.bytes;
     if (out.empty() || out == "-") {
-      std::fwrite(code.assembly.data(), 1, code.assembly.size(), stdout);
+      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
       return Status::Ok();
     }
-    return moert::WriteStringToFile(out, code.assembly);
+    return moert::WriteStringToFile(out, bytes);
   }
   if (emit != "artifact") {
-    return moert::InvalidArgument("--emit must be artifact, mlir or device-asm, got \"", emit, "\"");
+    return moert::InvalidArgument("--emit must be artifact, mlir, device-asm or device-code, got \"", emit, "\"");
   }
   if (out.empty()) return moert::InvalidArgument("compile needs -o FILE.moex");
   return moec::CompileToArtifact(checkpoint, options, out);
@@ -384,7 +386,8 @@ std::vector<Command> Commands() {
         {"disable-pass", true, "NAMES", "comma-separated passes to drop from the pipeline"},
         {"print-pipeline", false, "", "print the pipeline and exit"},
         {"print-ir-after-all", false, "", "print the IR after every pass (to stderr)"},
-        {"emit", true, "KIND", "artifact (default), mlir, or device-asm (GPU: PTX or AMDGCN disassembly)"},
+        {"emit", true, "KIND", "artifact (default), mlir, device-asm (GPU: PTX or AMDGCN disassembly) or "
+                               "device-code (GPU: the cubin/PTX or HSACO image)"},
         {"tokenizer", true, "FILE", "o200k .tiktoken ranks or tokenizer.json to embed (default: the checkpoint's)"},
         HelpFlag()},
        RunCompile},
