@@ -35,3 +35,8 @@ except OSError:
     flags = []
 if all(f in flags for f in ("avx512f", "avx512bw", "avx512vl", "avx512dq")):
     config.available_features.add("avx512")
+
+# ptxas (CUDA toolkit), for tests that assemble the GPU microkernels' PTX.
+if os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", "/usr/local/cuda/bin/ptxas"))

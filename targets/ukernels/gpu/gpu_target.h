@@ -1,0 +1,168 @@
+// Per-target hooks of the GPU microkernels (ukernels.cpp): ids, the warp
+// (NVIDIA) / wavefront (AMD) width and its float sum, the block barrier,
+// address-space-qualified loads, and the little math the kernels need.
+//
+// Everything here compiles to target intrinsics or plain LLVM instructions:
+// no libdevice (__nv_*) or ocml/ockl (__ocml_*, __ockl_*) calls, so linking
+// the microkernel bitcode needs no vendor device library.
+//
+// The code generator launches 1-D grids of 1-D blocks (256 threads); the
+// kernels read the real sizes, so any block size that is a multiple of the
+// warp size (up to 1024) and any grid size are correct.
+#ifndef MOEC_TARGETS_UKERNELS_GPU_GPU_TARGET_H_
+#define MOEC_TARGETS_UKERNELS_GPU_GPU_TARGET_H_
+
+#include <stdint.h>  // clang's own header: freestanding, no system include
+
+// Every function is convergent: it may contain warp shuffles or barriers, so
+// no optimisation may make a call to it depend on more control flow.
+#define UK_DEVICE static inline __attribute__((always_inline, convergent))
+// Exported microkernels are always_inline too: the code generator's kernels
+// are thin wrappers, and inlining lets the backends see the kernel's
+// parameters (address spaces, noalias) and avoids a call frame.
+#define UK_EXPORT extern "C" __attribute__((always_inline, convergent, visibility("default")))
+
+// Address spaces shared by NVPTX and AMDGPU: 1 global, 3 block-shared.
+#define UK_AS_GLOBAL __attribute__((address_space(1)))
+#define UK_AS_SHARED __attribute__((address_space(3)))
+// A block-shared array: a static in address space 3 with no initializer.
+#define UK_SHARED_ARRAY(type, name, n) \
+  static UK_AS_SHARED type name[n] __attribute__((loader_uninitialized, aligned(16)))
+
+typedef unsigned int uk_u32x4 __attribute__((ext_vector_type(4)));
+typedef float uk_f32x4 __attribute__((ext_vector_type(4)));
+
+namespace uk {
+
+#if defined(__NVPTX__)
+
+constexpr int kWarpSize = 32;
+UK_DEVICE int64_t ThreadId() { return __nvvm_read_ptx_sreg_tid_x(); }
+UK_DEVICE int64_t BlockId() { return __nvvm_read_ptx_sreg_ctaid_x(); }
+UK_DEVICE int64_t BlockCount() { return __nvvm_read_ptx_sreg_nctaid_x(); }
+UK_DEVICE int64_t BlockSize() { return __nvvm_read_ptx_sreg_ntid_x(); }
+
+// bar.sync 0: also orders shared and global memory within the block.
+UK_DEVICE void Barrier() { __nvvm_barrier_sync(0); }
+
+// Butterfly sum over the 32 lanes; every lane gets the same bits. All 32
+// lanes must call it (full mask).
+UK_DEVICE float WarpSum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v += __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, offset, 0x1f);
+  return v;
+}
+
+// ex2.approx.f32 (MUFU.EX2).
+UK_DEVICE float Exp2(float x) { return __nvvm_ex2_approx_f(x); }
+
+#elif defined(__AMDGPU__)
+
+constexpr int kWarpSize = 64;  // gfx9 / CDNA: wave64
+UK_DEVICE int64_t ThreadId() { return __builtin_amdgcn_workitem_id_x(); }
+UK_DEVICE int64_t BlockId() { return __builtin_amdgcn_workgroup_id_x(); }
+
+// From the HSA dispatch packet (hsa_kernel_dispatch_packet_t): workgroup_size_x
+// is a u16 at byte 4, grid_size_x (in work-items) a u32 at byte 12.
+UK_DEVICE int64_t BlockSize() {
+  const __attribute__((address_space(4))) uint16_t* packet =
+      (const __attribute__((address_space(4))) uint16_t*)__builtin_amdgcn_dispatch_ptr();
+  return packet[2];
+}
+UK_DEVICE int64_t BlockCount() {
+  const __attribute__((address_space(4))) uint32_t* packet =
+      (const __attribute__((address_space(4))) uint32_t*)__builtin_amdgcn_dispatch_ptr();
+  const int64_t size = BlockSize();
+  return (static_cast<int64_t>(packet[3]) + size - 1) / size;
+}
+
+// s_barrier with the workgroup fences that make shared (LDS) and global
+// writes before it visible after it, as HIP's __syncthreads.
+UK_DEVICE void Barrier() {
+  __builtin_amdgcn_fence(__ATOMIC_RELEASE, "workgroup");
+  __builtin_amdgcn_s_barrier();
+  __builtin_amdgcn_fence(__ATOMIC_ACQUIRE, "workgroup");
+}
+
+// The value of lane (lane permuted by the DPP control Ctrl), within 16-lane rows.
+template <int Ctrl>
+UK_DEVICE float Dpp(float v) {
+  return __builtin_bit_cast(
+      float, __builtin_amdgcn_update_dpp(0, __builtin_bit_cast(int, v), Ctrl, 0xf, 0xf, false));
+}
+
+// All-lanes sum over the 64 lanes of a wavefront; every lane gets the same
+// bits. DPP within each row of 16 (xor 1, xor 2, then the half-row and row
+// mirrors, which pair each lane with one of the other quad/half), ds_swizzle
+// across rows (xor 16 within each 32), readlane across the two halves. No
+// LDS round trip (ds_swizzle uses the LDS crossbar, not its memory). All 64
+// lanes must be active.
+UK_DEVICE float WarpSum(float v) {
+  v += Dpp<0xB1>(v);   // quad_perm:[1,0,3,2]
+  v += Dpp<0x4E>(v);   // quad_perm:[2,3,0,1]
+  v += Dpp<0x141>(v);  // row_half_mirror: lane 7 - i of its 8
+  v += Dpp<0x140>(v);  // row_mirror: lane 15 - i of its 16
+  // Bit mode: and_mask 0x1f, or_mask 0, xor_mask 0x10.
+  v += __builtin_bit_cast(float, __builtin_amdgcn_ds_swizzle(__builtin_bit_cast(int, v), 0x401F));
+  const int bits = __builtin_bit_cast(int, v);
+  return __builtin_bit_cast(float, __builtin_amdgcn_readlane(bits, 0)) +
+         __builtin_bit_cast(float, __builtin_amdgcn_readlane(bits, 32));
+}
+
+// v_exp_f32.
+UK_DEVICE float Exp2(float x) { return __builtin_amdgcn_exp2f(x); }
+
+#else
+#error "gpu_target.h: compile for nvptx64-nvidia-cuda or amdgcn-amd-amdhsa"
+#endif
+
+constexpr int kMaxBlockSize = 1024;
+constexpr int kMaxWarps = kMaxBlockSize / kWarpSize;
+
+UK_DEVICE int64_t Lane() { return ThreadId() % kWarpSize; }
+UK_DEVICE int64_t WarpInBlock() { return ThreadId() / kWarpSize; }
+UK_DEVICE int64_t WarpsPerBlock() { return BlockSize() / kWarpSize; }
+// Grid-wide warp index and count (for one-warp-per-output loops).
+UK_DEVICE int64_t GlobalWarp() { return BlockId() * WarpsPerBlock() + WarpInBlock(); }
+UK_DEVICE int64_t GridWarps() { return BlockCount() * WarpsPerBlock(); }
+// Grid-wide thread index and count (for element-wise loops).
+UK_DEVICE int64_t GlobalThread() { return BlockId() * BlockSize() + ThreadId(); }
+UK_DEVICE int64_t GridThreads() { return BlockCount() * BlockSize(); }
+
+// e^x through the hardware exp2.
+UK_DEVICE float Exp(float x) { return Exp2(x * 1.4426950408889634f); }
+// llvm.sqrt.f32: sqrt.rn.f32 on NVPTX, an inline expansion on AMDGPU.
+UK_DEVICE float Sqrt(float x) { return __builtin_sqrtf(x); }
+
+// sin and cos of a (possibly large) angle: Cody-Waite reduction by pi/2 in
+// double (angle = position * inv_freq reaches 1e5 radians), then the Cephes
+// single-precision polynomials on [-pi/4, pi/4].
+UK_DEVICE void SinCos(double angle, float* sin_out, float* cos_out) {
+  const double q = __builtin_rint(angle * 0.63661977236758134308);
+  double reduced = __builtin_fma(-q, 1.5707963267948966, angle);
+  reduced = __builtin_fma(-q, 6.123233995736766e-17, reduced);
+  const float r = static_cast<float>(reduced);
+  const float z = r * r;
+  const float s = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+  const float c =
+      1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+  const int quadrant = static_cast<int>(static_cast<int64_t>(q) & 3);
+  float sn = s, cs = c;
+  if (quadrant == 1) sn = c, cs = -s;
+  if (quadrant == 2) sn = -s, cs = -c;
+  if (quadrant == 3) sn = -c, cs = s;
+  *sin_out = sn;
+  *cos_out = cs;
+}
+
+// 16-byte loads: ld.global.v4 / global_load_dwordx4 (p 16-byte aligned).
+UK_DEVICE uk_u32x4 LoadGlobalU32x4(const void* p) { return *(const UK_AS_GLOBAL uk_u32x4*)p; }
+UK_DEVICE uk_f32x4 LoadF32x4(const UK_AS_GLOBAL float* p) { return *(const UK_AS_GLOBAL uk_f32x4*)p; }
+UK_DEVICE uk_f32x4 LoadF32x4(const UK_AS_SHARED float* p) { return *(const UK_AS_SHARED uk_f32x4*)p; }
+UK_DEVICE uint8_t LoadGlobalU8(const uint8_t* p) { return *(const UK_AS_GLOBAL uint8_t*)p; }
+UK_DEVICE uint16_t LoadGlobalU16(const uint16_t* p) { return *(const UK_AS_GLOBAL uint16_t*)p; }
+UK_DEVICE const UK_AS_GLOBAL float* AsGlobal(const float* p) { return (const UK_AS_GLOBAL float*)p; }
+
+}  // namespace uk
+
+#endif  // MOEC_TARGETS_UKERNELS_GPU_GPU_TARGET_H_

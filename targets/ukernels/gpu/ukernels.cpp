@@ -1,0 +1,475 @@
+// GPU microkernels: the device functions every kernel the GPU target emits
+// calls. One source, compiled by clang-22 to LLVM bitcode twice (NVPTX sm_90a,
+// AMDGPU gfx942; the per-target hooks are in gpu_target.h) and linked into
+// each artifact's device module.
+//
+// Each function has exactly the parameters of its CPU twin
+// (targets/ukernels/cpu/ukernels.cpp) minus the trailing (workgroup,
+// workgroups): a thread finds its share from its thread, block and grid ids,
+// and every loop over work is grid-stride, so any grid size is correct (a
+// bigger grid only adds parallelism). Blocks are 1-D, a multiple of the warp
+// size (the code generator launches 256 threads). All threads of a block must
+// call the function (it may contain block barriers and warp-wide sums).
+//
+// Semantics are the CPU ones: activations and accumulation fp32; bf16
+// weights widened to fp32; MXFP4 weights as all rows' packed blocks (16 bytes
+// per 32 values, the low nibble the even element) followed by their E8M0
+// scales (one byte per 32 values, byte 0 = 2^-127); rows with a negative
+// position are padding; the KV cache is a ring (position p at p mod capacity).
+//
+// Alignment: weights (segments) and activations (memory plan) are 16-byte
+// aligned; MXFP4 inner sizes are multiples of 32. bf16 linears check their
+// alignment and fall back to scalar loads.
+#include "gpu_target.h"
+
+using namespace uk;
+
+namespace {
+
+typedef const UK_AS_GLOBAL float* GFloatPtr;
+typedef const UK_AS_SHARED float* SFloatPtr;
+
+// The RMS-normalised row of linear3/router (k <= 8192, as on the CPU) and the
+// per-warp partial sums of a block reduction.
+constexpr int kMaxRow = 8192;
+constexpr int kMaxExperts = 1024;
+constexpr int kMaxTopK = 64;
+constexpr int kMaxHeadDim = 512;
+UK_SHARED_ARRAY(float, g_row, kMaxRow);
+UK_SHARED_ARRAY(float, g_partials, kMaxWarps);
+UK_SHARED_ARRAY(float, g_logits, kMaxExperts);
+UK_SHARED_ARRAY(int32_t, g_chosen, kMaxTopK);
+
+UK_DEVICE float BitsToFloat(uint32_t bits) { return __builtin_bit_cast(float, bits); }
+UK_DEVICE float Bf16(uint16_t bits) { return BitsToFloat(static_cast<uint32_t>(bits) << 16); }
+// The two bf16 values of one 32-bit word: the lower address is the low half.
+UK_DEVICE float Bf16Lo(uint32_t word) { return BitsToFloat(word << 16); }
+UK_DEVICE float Bf16Hi(uint32_t word) { return BitsToFloat(word & 0xffff0000u); }
+
+// E8M0: byte s means 2^(s - 127); byte 0 is 2^-127 (a denormal), not zero.
+UK_DEVICE float E8M0(uint8_t s) {
+  return s == 0 ? 5.877471754111438e-39f : BitsToFloat(static_cast<uint32_t>(s) << 23);
+}
+
+// Twice the E2M1 value of the low 4 bits of `code`: the doubled magnitudes
+// {0,1,2,3,4,6,8,12} are the nibbles of 0xC8643210; bit 3 is the sign.
+UK_DEVICE float E2M1x2(uint32_t code) {
+  const float magnitude = static_cast<float>((0xC8643210u >> ((code & 7) * 4)) & 15);
+  return BitsToFloat(__builtin_bit_cast(uint32_t, magnitude) ^ ((code & 8) << 28));
+}
+
+// Sum over the block; every thread gets the same bits. Ends with a barrier,
+// so the partials can be reused at once.
+UK_DEVICE float BlockSum(float v) {
+  v = WarpSum(v);
+  if (Lane() == 0) g_partials[WarpInBlock()] = v;
+  Barrier();
+  float total = 0;
+  const int64_t warps = WarpsPerBlock();
+  for (int64_t i = 0; i < warps; ++i) total += g_partials[i];
+  Barrier();
+  return total;
+}
+
+// RMSNorm of one row (n <= kMaxRow) into g_row, by the whole block; ends with
+// a barrier. Without a gain, copies the row.
+UK_DEVICE void NormRowToShared(const float* x, const uint16_t* gain, float eps, int64_t n) {
+  const int64_t tid = ThreadId(), threads = BlockSize();
+  if (gain) {
+    float ss = 0;
+    for (int64_t i = tid; i < n; i += threads) ss += x[i] * x[i];
+    const float inv = 1.0f / Sqrt(BlockSum(ss) / static_cast<float>(n) + eps);
+    for (int64_t i = tid; i < n; i += threads) g_row[i] = x[i] * inv * Bf16(LoadGlobalU16(gain + i));
+  } else {
+    for (int64_t i = tid; i < n; i += threads) g_row[i] = x[i];
+  }
+  Barrier();
+}
+
+// This lane's share of dot(w[0:k] as bf16, x[0:k]). With `vec`, each lane
+// takes 8 consecutive values per step (one 16-byte weight load, two 16-byte
+// x loads), the warp covering 8 * warp size contiguous values; else scalar.
+template <typename XPtr>
+UK_DEVICE float DotBf16Lane(const uint16_t* w, XPtr x, int64_t k, bool vec) {
+  const int64_t lane = Lane();
+  float acc0 = 0, acc1 = 0;
+  if (vec) {
+    for (int64_t i = lane * 8; i < k; i += kWarpSize * 8) {
+      const uk_u32x4 wv = LoadGlobalU32x4(w + i);
+      const uk_f32x4 x0 = LoadF32x4(x + i), x1 = LoadF32x4(x + i + 4);
+      acc0 += Bf16Lo(wv.x) * x0.x + Bf16Hi(wv.x) * x0.y + Bf16Lo(wv.y) * x0.z + Bf16Hi(wv.y) * x0.w;
+      acc1 += Bf16Lo(wv.z) * x1.x + Bf16Hi(wv.z) * x1.y + Bf16Lo(wv.w) * x1.z + Bf16Hi(wv.w) * x1.w;
+    }
+  } else {
+    for (int64_t i = lane; i < k; i += kWarpSize) acc0 += Bf16(LoadGlobalU16(w + i)) * x[i];
+  }
+  return acc0 + acc1;
+}
+
+// This lane's share of dot(MXFP4 row, x): lane l takes blocks l, l + warp
+// size, ...: one 16-byte block (32 codes) and its scale byte per step,
+// decoded in registers, against 32 values of x (eight 16-byte loads).
+template <typename XPtr>
+UK_DEVICE float DotMxfp4Lane(const uint8_t* blocks, const uint8_t* scales, XPtr x, int64_t nblocks) {
+  float acc = 0;
+  for (int64_t b = Lane(); b < nblocks; b += kWarpSize) {
+    const uk_u32x4 q = LoadGlobalU32x4(blocks + b * 16);
+    const float scale = E8M0(LoadGlobalU8(scales + b));
+    const XPtr xb = x + b * 32;
+    float part = 0;
+#pragma unroll
+    for (int t = 0; t < 4; ++t) {
+      // Word t holds elements 8t..8t+7, element 8t+n in bits [4n, 4n+4).
+      const uint32_t word = q[t];
+      const uk_f32x4 x0 = LoadF32x4(xb + 8 * t), x1 = LoadF32x4(xb + 8 * t + 4);
+      part += E2M1x2(word) * x0.x + E2M1x2(word >> 4) * x0.y + E2M1x2(word >> 8) * x0.z +
+              E2M1x2(word >> 12) * x0.w;
+      part += E2M1x2(word >> 16) * x1.x + E2M1x2(word >> 20) * x1.y + E2M1x2(word >> 24) * x1.z +
+              E2M1x2(word >> 28) * x1.w;
+    }
+    acc += part * (0.5f * scale);  // E2M1x2 is twice the value
+  }
+  return acc;
+}
+
+UK_DEVICE bool Aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+// One row's columns of linear3, one warp per output column.
+template <typename XPtr>
+UK_DEVICE void Linear3Row(int64_t r, XPtr row, int64_t k, bool vec, const uint16_t* w0, const uint16_t* b0,
+                          const float* res0, float* out0, int64_t n0, const uint16_t* w1, const uint16_t* b1,
+                          float* out1, int64_t n1, const uint16_t* w2, const uint16_t* b2, float* out2,
+                          int64_t n2) {
+  const int64_t total = n0 + n1 + n2, stride = GridWarps();
+  for (int64_t c = GlobalWarp(); c < total; c += stride) {
+    const uint16_t* w;
+    const uint16_t* b;
+    float* out;
+    int64_t col, n;
+    if (c < n0) {
+      w = w0, b = b0, out = out0, col = c, n = n0;
+    } else if (c < n0 + n1) {
+      w = w1, b = b1, out = out1, col = c - n0, n = n1;
+    } else {
+      w = w2, b = b2, out = out2, col = c - n0 - n1, n = n2;
+    }
+    const float dot = WarpSum(DotBf16Lane(w + col * k, row, k, vec));
+    if (Lane() == 0) {
+      float y = dot + (b ? Bf16(b[col]) : 0.0f);
+      if (res0 && c < n0) y += res0[r * n0 + col];
+      out[r * n + col] = y;
+    }
+  }
+}
+
+}  // namespace
+
+// out[r, :] = table[tokens[r], :] (out-of-range tokens read row 0).
+// Thread mapping: element-wise, one thread per output element (r, i),
+// grid-stride over rows * hidden.
+UK_EXPORT void moec_uk_embedding(const uint16_t* table, const int32_t* tokens, float* out, int64_t rows,
+                                 int64_t hidden, int64_t vocab) {
+  const int64_t total = rows * hidden, stride = GridThreads();
+  for (int64_t e = GlobalThread(); e < total; e += stride) {
+    const int64_t r = e / hidden, i = e % hidden;
+    int64_t token = tokens[r];
+    if (token < 0 || token >= vocab) token = 0;  // padding rows; real ids are checked by the runtime
+    out[e] = Bf16(table[token * hidden + i]);
+  }
+}
+
+// Up to three linears over the same (optionally RMS-normalised) rows, one
+// output column space [0, n0 + n1 + n2):
+// out_i[r, c] = sum_k xn[r, k] w_i[c, k] + b_i[c] (+ res0[r, c] for i = 0).
+// Thread mapping: rows in sequence; with `gain`, every block first computes
+// the row's RMSNorm into shared memory (block 0 also stores it to
+// `normed_out`); then one warp per output column (grid-stride over columns),
+// lanes striding over k with 16-byte loads (8 bf16 per lane), a warp sum,
+// lane 0 writes. Without `gain`, x is read from global memory directly.
+// Later: for many rows (prefill) a tiled tensor-core GEMM (wgmma / MFMA)
+// instead of one GEMV pass per row.
+UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k,
+                               const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0, int64_t n0,
+                               const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1,
+                               const uint16_t* w2, const uint16_t* b2, float* out2, int64_t n2, float* normed_out) {
+  const bool weights_aligned = (k & 7) == 0 && Aligned16(w0) && (n1 == 0 || Aligned16(w1)) &&
+                               (n2 == 0 || Aligned16(w2));
+  for (int64_t r = 0; r < rows; ++r) {
+    if (gain) {
+      NormRowToShared(x + r * k, gain, eps, k);
+      if (normed_out && BlockId() == 0) {
+        for (int64_t i = ThreadId(); i < k; i += BlockSize()) normed_out[r * k + i] = g_row[i];
+      }
+      Linear3Row(r, static_cast<SFloatPtr>(g_row), k, weights_aligned, w0, b0, res0, out0, n0, w1, b1, out1, n1,
+                 w2, b2, out2, n2);
+      Barrier();  // g_row is rewritten for the next row
+    } else {
+      const float* row = x + r * k;
+      Linear3Row(r, AsGlobal(row), k, weights_aligned && Aligned16(row), w0, b0, res0, out0, n0, w1, b1, out1, n1,
+                 w2, b2, out2, n2);
+    }
+  }
+}
+
+// Router: logits = norm(x) W^T + b, top-k (highest first, lowest index on
+// ties), softmax over the k; writes the normalised rows for the experts.
+// Thread mapping: one block per row (grid-stride over rows): the block
+// normalises the row into shared memory, one warp per expert logit (lanes
+// over d with 16-byte loads, warp sum) into shared memory, then thread 0
+// selects the top k and writes the weights and indices.
+UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, const uint16_t* w, const uint16_t* b,
+                              float* routing_weights, int32_t* indices, float* normed_out, int64_t rows, int64_t d,
+                              int64_t experts, int64_t top_k) {
+  const bool vec = (d & 7) == 0 && Aligned16(w);
+  for (int64_t r = BlockId(); r < rows; r += BlockCount()) {
+    NormRowToShared(x + r * d, gain, eps, d);
+    if (normed_out) {
+      for (int64_t i = ThreadId(); i < d; i += BlockSize()) normed_out[r * d + i] = g_row[i];
+    }
+    for (int64_t e = WarpInBlock(); e < experts; e += WarpsPerBlock()) {
+      const float dot = WarpSum(DotBf16Lane(w + e * d, static_cast<SFloatPtr>(g_row), d, vec));
+      if (Lane() == 0) g_logits[e] = dot + Bf16(b[e]);
+    }
+    Barrier();
+    if (ThreadId() == 0) {
+      // The j-th choice is the best of those ranked after the (j-1)-th in
+      // the order (logit descending, index ascending).
+      for (int64_t j = 0; j < top_k; ++j) {
+        int64_t best = -1;
+        for (int64_t e = 0; e < experts; ++e) {
+          if (j > 0) {
+            const float prev = g_logits[g_chosen[j - 1]];
+            if (!(g_logits[e] < prev || (g_logits[e] == prev && e > g_chosen[j - 1]))) continue;
+          }
+          if (best < 0 || g_logits[e] > g_logits[best]) best = e;
+        }
+        g_chosen[j] = static_cast<int32_t>(best);
+      }
+      const float top = g_logits[g_chosen[0]];
+      float sum = 0;
+      for (int64_t j = 0; j < top_k; ++j) sum += Exp(g_logits[g_chosen[j]] - top);
+      for (int64_t j = 0; j < top_k; ++j) {
+        routing_weights[r * top_k + j] = Exp(g_logits[g_chosen[j]] - top) / sum;
+        indices[r * top_k + j] = g_chosen[j];
+      }
+    }
+    Barrier();  // shared rows and logits are rewritten for the next row
+  }
+}
+
+// YaRN RoPE, half-split pairs: out = rotate(x) for each head of each row;
+// rows with a negative position are copied unchanged.
+// Thread mapping: element-wise, one thread per rotated pair (r, head, i),
+// grid-stride over rows * (width / head_dim) * head_dim / 2; the angle is
+// reduced in double, sin/cos are float polynomials.
+UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out, int64_t rows, int64_t width,
+                            int64_t head_dim, const float* inv_freq, float concentration) {
+  const int64_t half = head_dim / 2, heads = width / head_dim;
+  const int64_t total = rows * heads * half, stride = GridThreads();
+  for (int64_t e = GlobalThread(); e < total; e += stride) {
+    const int64_t i = e % half, h = (e / half) % heads, r = e / (half * heads);
+    const int64_t at = r * width + h * head_dim + i;
+    const float x1 = x[at], x2 = x[at + half];
+    const int32_t p = positions[r];
+    if (p < 0) {
+      out[at] = x1;
+      out[at + half] = x2;
+      continue;
+    }
+    float s, c;
+    SinCos(static_cast<double>(p) * inv_freq[i], &s, &c);
+    c *= concentration;
+    s *= concentration;
+    out[at] = x1 * c - x2 * s;
+    out[at + half] = x2 * c + x1 * s;
+  }
+}
+
+// Attention with sinks, an optional sliding window (0 = none) and GQA over a
+// KV cache [slots, capacity, G, d] kept as a ring (position p at p mod
+// capacity; the compiler sizes windowed rings so that no append of this call
+// overwrites a key it still reads). Each (row, KV head) appends its row's key
+// and value to the cache and reads the keys of the other rows of the same
+// chunk (consecutive rows, consecutive positions) from the key/value inputs,
+// so no block depends on another's cache writes.
+// Thread mapping: one block per (row, KV head), grid-stride over
+// rows * kv_heads; the block copies the key/value into the cache, then one
+// warp per query head of the group (warps stride over the group): lane l
+// holds q, the accumulator and the value elements l, l + warp size, ...
+// (d <= 512), and the warp walks the keys in order, a warp sum per score,
+// with an online softmax seeded with the sink (it joins the max and the
+// normaliser but has no value vector).
+// Later: split-K (flash-decoding) over the keys for long contexts, and key
+// tiles per warp (a score per lane) instead of one warp sum per key.
+UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                                 float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
+                                 float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
+                                 int64_t capacity, int64_t window, float scale) {
+  constexpr int kPerLane = kMaxHeadDim / kWarpSize;
+  const int64_t group = heads / kv_heads, lane = Lane();
+  for (int64_t item = BlockId(); item < rows * kv_heads; item += BlockCount()) {
+    const int64_t r = item / kv_heads, g = item % kv_heads;
+    const int32_t p = positions[r];
+    if (p < 0 || (window == 0 && p >= capacity)) continue;
+    const int64_t slot = slots[r];
+    float* kc = key_cache + ((slot * capacity) * kv_heads) * d;
+    float* vc = value_cache + ((slot * capacity) * kv_heads) * d;
+    const int64_t at = static_cast<int64_t>(p) % capacity;
+    for (int64_t i = ThreadId(); i < d; i += BlockSize()) {
+      kc[(at * kv_heads + g) * d + i] = k[(r * kv_heads + g) * d + i];
+      vc[(at * kv_heads + g) * d + i] = v[(r * kv_heads + g) * d + i];
+    }
+    // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
+    int64_t first_row = r;
+    while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
+      --first_row;
+    }
+    const int64_t chunk_start = p - (r - first_row);
+    const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
+    for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
+      const int64_t h = g * group + hh;
+      const float* qh = q + (r * heads + h) * d;
+      float qr[kPerLane], acc[kPerLane];
+#pragma unroll
+      for (int t = 0; t < kPerLane; ++t) {
+        const int64_t i = lane + t * kWarpSize;
+        qr[t] = i < d ? qh[i] : 0.0f;
+        acc[t] = 0;
+      }
+      float m = Bf16(sinks[h]);
+      float normaliser = 1.0f;
+      for (int64_t j = lo; j <= p; ++j) {
+        const bool in_chunk = j >= chunk_start;
+        const int64_t ring = j % capacity;
+        const float* kj =
+            in_chunk ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d : kc + (ring * kv_heads + g) * d;
+        const float* vj =
+            in_chunk ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d : vc + (ring * kv_heads + g) * d;
+        float dot = 0;
+#pragma unroll
+        for (int t = 0; t < kPerLane; ++t) {
+          const int64_t i = lane + t * kWarpSize;
+          if (i < d) dot += qr[t] * kj[i];
+        }
+        // The same bits in every lane, so the branch below is warp-uniform.
+        const float score = WarpSum(dot) * scale;
+        if (score > m) {
+          const float rescale = Exp(m - score);
+          normaliser *= rescale;
+#pragma unroll
+          for (int t = 0; t < kPerLane; ++t) acc[t] *= rescale;
+          m = score;
+        }
+        const float weight = Exp(score - m);
+        normaliser += weight;
+#pragma unroll
+        for (int t = 0; t < kPerLane; ++t) {
+          const int64_t i = lane + t * kWarpSize;
+          if (i < d) acc[t] += weight * vj[i];
+        }
+      }
+      float* oh = out + (r * heads + h) * d;
+#pragma unroll
+      for (int t = 0; t < kPerLane; ++t) {
+        const int64_t i = lane + t * kWarpSize;
+        if (i < d) oh[i] = acc[t] / normaliser;
+      }
+    }
+  }
+}
+
+// Routed gate_up with the clamped SwiGLU epilogue:
+// activation[r, j, i] = swish(min(gate, limit)) * (clamp(lin, -limit, limit) + 1)
+// with gate row 2i and linear row 2i+1 of expert indices[r, j]; rows of an
+// invalid expert index are left untouched.
+// Thread mapping: one warp per output (r, j, i), grid-stride over
+// rows * top_k * intermediate (consecutive warps read consecutive weight
+// rows); lane l takes MXFP4 blocks l, l + warp size, ... of both rows (one
+// 16-byte load each, sharing the x loads), two warp sums, lane 0 writes.
+// Later: for prefill, group rows by expert and use a tensor-core GEMM.
+UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, const uint8_t* weight,
+                                      const uint16_t* bias, float* activation, int64_t rows, int64_t top_k,
+                                      int64_t d, int64_t intermediate, int64_t experts, float limit, float alpha) {
+  const int64_t out_rows = 2 * intermediate;
+  const int64_t blocks_per_row = d / 32;
+  const uint8_t* scales = weight + experts * out_rows * blocks_per_row * 16;
+  const int64_t total = rows * top_k * intermediate, stride = GridWarps();
+  for (int64_t u = GlobalWarp(); u < total; u += stride) {
+    const int64_t i = u % intermediate, rj = u / intermediate, r = rj / top_k;
+    const int64_t e = indices[rj];
+    if (e < 0 || e >= experts) continue;
+    const int64_t gate_row = e * out_rows + 2 * i, lin_row = gate_row + 1;
+    // Both rows are adjacent: one pass over the blocks computes both dots.
+    const GFloatPtr xr = AsGlobal(x + r * d);
+    const uint8_t* gate_blocks = weight + gate_row * blocks_per_row * 16;
+    const uint8_t* lin_blocks = weight + lin_row * blocks_per_row * 16;
+    float gate_part = 0, lin_part = 0;
+    for (int64_t b = Lane(); b < blocks_per_row; b += kWarpSize) {
+      const uk_u32x4 gq = LoadGlobalU32x4(gate_blocks + b * 16);
+      const uk_u32x4 lq = LoadGlobalU32x4(lin_blocks + b * 16);
+      const float gscale = E8M0(LoadGlobalU8(scales + gate_row * blocks_per_row + b));
+      const float lscale = E8M0(LoadGlobalU8(scales + lin_row * blocks_per_row + b));
+      const GFloatPtr xb = xr + b * 32;
+      float gsum = 0, lsum = 0;
+#pragma unroll
+      for (int t = 0; t < 4; ++t) {
+        const uk_f32x4 x0 = LoadF32x4(xb + 8 * t), x1 = LoadF32x4(xb + 8 * t + 4);
+        const float xs[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+        const uint32_t gw = gq[t], lw = lq[t];
+#pragma unroll
+        for (int n = 0; n < 8; ++n) {
+          gsum += E2M1x2(gw >> (4 * n)) * xs[n];
+          lsum += E2M1x2(lw >> (4 * n)) * xs[n];
+        }
+      }
+      gate_part += gsum * (0.5f * gscale);
+      lin_part += lsum * (0.5f * lscale);
+    }
+    float glu = WarpSum(gate_part);
+    float lin = WarpSum(lin_part);
+    if (Lane() == 0) {
+      glu += Bf16(bias[e * out_rows + 2 * i]);
+      lin += Bf16(bias[e * out_rows + 2 * i + 1]);
+      glu = glu < limit ? glu : limit;
+      lin = lin < -limit ? -limit : (lin > limit ? limit : lin);
+      const float swish = glu / (1.0f + Exp(-alpha * glu));
+      activation[u] = swish * (lin + 1.0f);
+    }
+  }
+}
+
+// Routed down with the bias and the weighted combine, plus the residual:
+// out[r, c] = residual[r, c] + sum_j w[r, j] (down[e] a[r, j] + b[e])[c].
+// Thread mapping: one warp per output (r, c), grid-stride over rows * d;
+// lane l takes MXFP4 blocks l, l + warp size, ... of row c of each chosen
+// expert (16-byte loads), weighted by the routing weight, one warp sum for
+// all k experts, lane 0 adds the biases and the residual and writes.
+// Later: for prefill, group rows by expert and use a tensor-core GEMM.
+UK_EXPORT void moec_uk_expert_down(const float* activation, const float* routing_weights, const int32_t* indices,
+                                   const uint8_t* weight, const uint16_t* bias, const float* residual, float* out,
+                                   int64_t rows, int64_t top_k, int64_t intermediate, int64_t d, int64_t experts) {
+  const int64_t blocks_per_row = intermediate / 32;
+  const uint8_t* scales = weight + experts * d * blocks_per_row * 16;
+  const int64_t total = rows * d, stride = GridWarps();
+  for (int64_t u = GlobalWarp(); u < total; u += stride) {
+    const int64_t r = u / d, c = u % d;
+    float part = 0, biases = 0;
+    for (int64_t j = 0; j < top_k; ++j) {
+      const int64_t e = indices[r * top_k + j];
+      if (e < 0 || e >= experts) continue;
+      const float rw = routing_weights[r * top_k + j];
+      const int64_t row = e * d + c;
+      part += rw * DotMxfp4Lane(weight + row * blocks_per_row * 16, scales + row * blocks_per_row,
+                                AsGlobal(activation + (r * top_k + j) * intermediate), blocks_per_row);
+      biases += rw * Bf16(bias[row]);
+    }
+    const float sum = WarpSum(part);
+    if (Lane() == 0) out[u] = (residual ? residual[u] : 0.0f) + sum + biases;
+  }
+}
+
+// out = a + b. Thread mapping: element-wise, grid-stride over n.
+UK_EXPORT void moec_uk_add(const float* a, const float* b, float* out, int64_t n) {
+  const int64_t stride = GridThreads();
+  for (int64_t i = GlobalThread(); i < n; i += stride) out[i] = a[i] + b[i];
+}
