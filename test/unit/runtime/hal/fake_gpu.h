@@ -1,8 +1,9 @@
 // The in-memory GPU both fake drivers (fake_cuda.cc, fake_hip.cc) expose
 // through their API's entry points: a configurable device, allocations backed
 // by malloc, modules accepted when their bytes start with kFakeModuleMagic,
-// launches recorded in a log (and the "add_one" kernel run on the host), and
-// stream capture recording launches into graphs that replay them.
+// launches recorded in a log (and the "add_one" and "echo_rows" kernels run
+// on the host), and stream capture recording launches into graphs that
+// replay them.
 //
 // Failure injection: Fail(name, code) makes the entry point `name` return
 // `code`; Hide(name) makes the loader's lookup report it missing. Both are
@@ -37,6 +38,10 @@ struct LaunchRecord {
   unsigned shared = 0;
   uint64_t pointer = 0;  // add_one: the uint32 array
   uint32_t count = 0;    // add_one: its length
+  // echo_rows: the tokens, positions, slots (i32 [rows]) and logits
+  // (f32 [rows, vocab]) addresses, then rows and vocab.
+  uint64_t rows_pointers[4] = {};
+  uint32_t rows = 0, vocab = 0;
 };
 
 struct Module {
@@ -142,14 +147,38 @@ class FakeGpu {
       std::memcpy(&r.pointer, params[0], sizeof(uint64_t));
       std::memcpy(&r.count, params[1], sizeof(uint32_t));
     }
+    if (f->name == "echo_rows" && params != nullptr) {
+      for (int i = 0; i < 4; ++i) std::memcpy(&r.rows_pointers[i], params[i], sizeof(uint64_t));
+      std::memcpy(&r.rows, params[4], sizeof(uint32_t));
+      std::memcpy(&r.vocab, params[5], sizeof(uint32_t));
+    }
     return r;
   }
   void Run(const LaunchRecord& r, const char* how) {
+    std::string args;
+    if (r.function->name == "echo_rows") {
+      args = " args=" + std::to_string(r.rows_pointers[0]) + "," + std::to_string(r.rows_pointers[1]) +
+             "," + std::to_string(r.rows_pointers[2]) + "," + std::to_string(r.rows_pointers[3]) +
+             "," + std::to_string(r.rows) + "," + std::to_string(r.vocab);
+    }
     log_ += std::string(how) + " " + r.function->name + " grid=" + Dim(r.grid) +
-            " block=" + Dim(r.block) + " shared=" + std::to_string(r.shared) + "\n";
+            " block=" + Dim(r.block) + " shared=" + std::to_string(r.shared) + args + "\n";
     if (r.function->name == "add_one") {
       uint32_t* data = reinterpret_cast<uint32_t*>(r.pointer);
       for (uint32_t i = 0; i < r.count; ++i) data[i] += 1;
+    }
+    if (r.function->name == "echo_rows") {
+      // Row i: all 0 but logits[(token + 1) % vocab] = 1 + position + 1000 * slot.
+      const int32_t* tokens = reinterpret_cast<const int32_t*>(r.rows_pointers[0]);
+      const int32_t* positions = reinterpret_cast<const int32_t*>(r.rows_pointers[1]);
+      const int32_t* slots = reinterpret_cast<const int32_t*>(r.rows_pointers[2]);
+      float* logits = reinterpret_cast<float*>(r.rows_pointers[3]);
+      for (uint32_t i = 0; i < r.rows; ++i) {
+        float* row = logits + static_cast<size_t>(i) * r.vocab;
+        for (uint32_t v = 0; v < r.vocab; ++v) row[v] = 0;
+        const uint32_t hot = static_cast<uint32_t>(tokens[i] + 1) % r.vocab;
+        row[hot] = static_cast<float>(1 + positions[i] + 1000 * slots[i]);
+      }
     }
   }
   void Launch(Stream* stream, const LaunchRecord& r) {

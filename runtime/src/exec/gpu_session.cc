@@ -1,0 +1,534 @@
+#include "exec/gpu_session.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "base/checked_math.h"
+#include "hal/cuda/device.h"
+#include "hal/hip/device.h"
+
+namespace moert::exec {
+namespace {
+
+using moex::BufferKind;
+
+// Kernels get the manifest's constants as they are stored (little-endian).
+static_assert(FLATBUFFERS_LITTLEENDIAN, "moert's GPU executor needs a little-endian host");
+
+// What a device allocation's address is aligned to at least (CUDA and HIP
+// both give 256 bytes).
+constexpr uint64_t kDeviceAlignment = 256;
+
+template <typename T>
+uint32_t Size(const flatbuffers::Vector<T>* v) {
+  return v ? v->size() : 0;
+}
+
+std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string("?"); }
+
+std::string BufferName(const moex::Manifest& m, uint32_t index) {
+  return StrCat("buffers[", index, "] (", Str(m.buffers()->Get(index)->name()), ")");
+}
+
+Status CheckIo(const moex::Manifest& m, const std::string& where, const char* field,
+               uint32_t index, BufferKind kind, uint64_t min_size) {
+  if (index >= Size(m.buffers())) {
+    return DataLoss(where, ".", field, " = ", index, " is past the ", Size(m.buffers()), " buffers");
+  }
+  const moex::Buffer* b = m.buffers()->Get(index);
+  if (b->kind() != kind) {
+    return DataLoss(where, ".", field, " names ", BufferName(m, index), " of kind ",
+                    moex::EnumNameBufferKind(b->kind()), "; expected ",
+                    moex::EnumNameBufferKind(kind));
+  }
+  if (b->size() < min_size) {
+    return DataLoss(where, ".", field, " names ", BufferName(m, index), " of ", b->size(),
+                    " bytes; the entry point needs ", min_size);
+  }
+  return Status::Ok();
+}
+
+// Every index and size of one entry point, as Program::Create checks them,
+// and the GPU launch limits.
+Status CheckEntryPoint(const moex::Manifest& m, uint32_t e, uint32_t vocab) {
+  const moex::EntryPoint* ep = m.entry_points()->Get(e);
+  const std::string where = StrCat("entry_points[", e, "] (", Str(ep->name()), ")");
+  if (ep->rows() == 0) return DataLoss(where, ".rows is 0");
+  uint64_t input_bytes = 0, logits_bytes = 0;
+  if (!CheckedMul(ep->rows(), 4, &input_bytes) ||
+      !CheckedProduct({ep->rows(), vocab, 4}, &logits_bytes) ||
+      logits_bytes > std::numeric_limits<size_t>::max() / 2) {
+    return DataLoss(where, ": ", ep->rows(), " rows overflow a size");
+  }
+  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "tokens", ep->tokens(), BufferKind::INPUT, input_bytes));
+  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "positions", ep->positions(), BufferKind::INPUT, input_bytes));
+  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "slots", ep->slots(), BufferKind::INPUT, input_bytes));
+  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "logits", ep->logits(), BufferKind::OUTPUT, logits_bytes));
+  for (uint32_t d = 0; d < Size(ep->dispatches()); ++d) {
+    const moex::Dispatch* dispatch = ep->dispatches()->Get(d);
+    const std::string at = StrCat(where, ".dispatches[", d, "]");
+    if (dispatch->image() >= Size(m.images())) {
+      return DataLoss(at, ".image = ", dispatch->image(), " is past the ", Size(m.images()), " images");
+    }
+    const moex::DeviceImage* image = m.images()->Get(dispatch->image());
+    if (dispatch->kernel() >= Size(image->kernels())) {
+      return DataLoss(at, ".kernel = ", dispatch->kernel(), " is past the ",
+                      Size(image->kernels()), " kernels of image ", dispatch->image());
+    }
+    const moex::Kernel* kernel = image->kernels()->Get(dispatch->kernel());
+    const std::string name = Str(kernel->name());
+    if (dispatch->workgroups_x() == 0 || dispatch->workgroups_y() == 0 ||
+        dispatch->workgroups_z() == 0) {
+      return DataLoss(at, " (", name, ") has a workgroup count of 0");
+    }
+    if (Size(dispatch->bindings()) != kernel->num_bindings()) {
+      return DataLoss(at, " (", name, ") passes ", Size(dispatch->bindings()),
+                      " bindings; the kernel takes ", kernel->num_bindings());
+    }
+    if (Size(dispatch->constants()) != kernel->num_constants()) {
+      return DataLoss(at, " (", name, ") passes ", Size(dispatch->constants()),
+                      " constants; the kernel takes ", kernel->num_constants());
+    }
+    if (uint64_t{kernel->num_bindings()} + kernel->num_constants() > hal::kMaxKernelParameters) {
+      return DataLoss(at, " (", name, ") passes ", kernel->num_bindings(), " bindings + ",
+                      kernel->num_constants(), " constants, above the ",
+                      hal::kMaxKernelParameters, " kernel parameters a launch may pass");
+    }
+    if (kernel->block_x() == 0) return DataLoss(at, " (", name, ") has block_x 0");
+    for (uint32_t b = 0; b < Size(dispatch->bindings()); ++b) {
+      const moex::Binding* binding = dispatch->bindings()->Get(b);
+      if (binding->buffer() >= Size(m.buffers())) {
+        return DataLoss(at, ".bindings[", b, "].buffer = ", binding->buffer(), " is past the ",
+                        Size(m.buffers()), " buffers");
+      }
+      const moex::Buffer* buffer = m.buffers()->Get(binding->buffer());
+      uint64_t end = 0;
+      if (!CheckedAdd(binding->offset(), binding->size(), &end) || end > buffer->size()) {
+        return DataLoss(at, " (", name, ").bindings[", b, "] = [", binding->offset(), ", +",
+                        binding->size(), ") exceeds ", BufferName(m, binding->buffer()), " of ",
+                        buffer->size(), " bytes");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+}  // namespace
+
+Result<std::unique_ptr<GpuSession>> GpuSession::Create(hal::GpuDevice& device,
+                                                       const moex::Manifest& manifest,
+                                                       const SegmentResolver& segments,
+                                                       const GpuSessionOptions& options) {
+  std::unique_ptr<GpuSession> session(new GpuSession());
+  session->device_ = &device;
+  session->manifest_ = &manifest;
+  session->source_ = options.source;
+  MOERT_RETURN_IF_ERROR(session->Init(segments, options).Annotate(options.source));
+  return session;
+}
+
+Result<std::unique_ptr<GpuSession>> GpuSession::Create(std::unique_ptr<hal::GpuDevice> device,
+                                                       const moex::Manifest& manifest,
+                                                       const SegmentResolver& segments,
+                                                       const GpuSessionOptions& options) {
+  if (!device) return InvalidArgument("GpuSession::Create without a device");
+  std::unique_ptr<GpuSession> session(new GpuSession());
+  session->device_ = device.get();
+  session->owned_device_ = std::move(device);
+  session->manifest_ = &manifest;
+  session->source_ = options.source;
+  MOERT_RETURN_IF_ERROR(session->Init(segments, options).Annotate(options.source));
+  return session;
+}
+
+GpuSession::~GpuSession() {
+  if (device_ == nullptr) return;
+  // Teardown errors have nowhere to go; the device releases what is left.
+  if (stream_ != nullptr) (void)device_->Synchronize(stream_);
+  for (PreparedEntry* e : {&prefill_, &decode_}) {
+    if (e->graph != nullptr) (void)device_->DestroyGraph(e->graph);
+  }
+  if (stream_ != nullptr) (void)device_->DestroyStream(stream_);
+  for (const hal::DeviceBuffer& b : allocations_) (void)device_->Free(b);
+  for (hal::GpuModule module : modules_) (void)device_->UnloadModule(module);
+}
+
+Status GpuSession::Init(const SegmentResolver& segments, const GpuSessionOptions&) {
+  const moex::Manifest& m = *manifest_;
+  hal::GpuDevice& device = *device_;
+  const std::string api = device.info().api;
+  if (!m.model() || m.model()->vocab_size() == 0) {
+    return DataLoss("manifest.model.vocab_size is missing or 0");
+  }
+  if (m.model()->vocab_size() > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
+    return DataLoss("manifest.model.vocab_size ", m.model()->vocab_size(), " exceeds the i32 token ids");
+  }
+  vocab_size_ = m.model()->vocab_size();
+  eos_token_id_ = m.model()->eos_token_id();
+  if (m.max_context() == 0) return DataLoss("manifest.max_context is 0");
+  if (m.num_slots() == 0) return DataLoss("manifest.num_slots is 0");
+  if (m.max_context() > static_cast<uint32_t>(std::numeric_limits<int32_t>::max()) ||
+      m.num_slots() > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
+    return DataLoss("manifest.max_context or num_slots exceeds the i32 inputs");
+  }
+  auto segment = [&](uint32_t index, const std::string& who) -> Result<SegmentBytes> {
+    if (index >= Size(m.segments())) {
+      return DataLoss(who, " names segment ", index, " past the ", Size(m.segments()), " segments");
+    }
+    Result<SegmentBytes> bytes = segments(index);
+    if (!bytes.ok()) return bytes.status().Annotate(who);
+    return bytes;
+  };
+
+  // Every size first, before any device work.
+  const uint32_t num_buffers = Size(m.buffers());
+  for (uint32_t i = 0; i < num_buffers; ++i) {
+    const moex::Buffer* b = m.buffers()->Get(i);
+    const std::string name = BufferName(m, i);
+    if (!IsPowerOfTwo(b->alignment())) {
+      return DataLoss(name, ".alignment ", b->alignment(), " is not a power of two");
+    }
+    if (b->alignment() > kDeviceAlignment) {
+      return Unimplemented(name, ".alignment ", b->alignment(), " exceeds the ", kDeviceAlignment,
+                           " bytes device allocations are aligned to");
+    }
+    if (b->kind() == BufferKind::ACTIVATION) {
+      uint64_t end = 0;
+      if (!CheckedAdd(b->arena_offset(), b->size(), &end) || end > m.activation_arena_size()) {
+        return DataLoss(name, " = [", b->arena_offset(), ", +", b->size(),
+                        ") exceeds the activation arena of ", m.activation_arena_size(), " bytes");
+      }
+      if (b->arena_offset() % b->alignment() != 0) {
+        return DataLoss(name, ".arena_offset ", b->arena_offset(),
+                        " is not a multiple of its alignment ", b->alignment());
+      }
+    } else if (b->kind() == BufferKind::WEIGHT) {
+      if (b->weight() < 0 || static_cast<uint32_t>(b->weight()) >= Size(m.weights())) {
+        return DataLoss(name, ".weight = ", b->weight(), " is not one of the ", Size(m.weights()),
+                        " weights");
+      }
+      const moex::Weight* w = m.weights()->Get(static_cast<uint32_t>(b->weight()));
+      if (b->size() > w->size()) {
+        return DataLoss(name, " of ", b->size(), " bytes is larger than its weight ",
+                        Str(w->name()), " of ", w->size(), " bytes");
+      }
+    } else if (b->kind() > BufferKind::MAX) {
+      return DataLoss(name, ".kind ", static_cast<int>(b->kind()), " is not a BufferKind");
+    }
+  }
+  for (uint32_t e = 0; e < Size(m.entry_points()); ++e) {
+    MOERT_RETURN_IF_ERROR(CheckEntryPoint(m, e, vocab_size_));
+  }
+  for (uint32_t i = 0; i < Size(m.images()); ++i) {
+    const moex::DeviceImage* image = m.images()->Get(i);
+    const bool cuda = image->format() == moex::ImageFormat::PTX ||
+                      image->format() == moex::ImageFormat::CUBIN;
+    const bool hip = image->format() == moex::ImageFormat::HSACO;
+    if (!(cuda && api == "CUDA") && !(hip && api == "HIP")) {
+      return Unimplemented("image ", i, " has format ", moex::EnumNameImageFormat(image->format()),
+                           ", which a ", api, " device does not load");
+    }
+    for (uint32_t k = 0; k < Size(image->kernels()); ++k) {
+      const moex::Kernel* kernel = image->kernels()->Get(k);
+      if (!kernel->symbol() || kernel->symbol()->size() == 0) {
+        return DataLoss("image ", i, ": kernels[", k, "] has no symbol");
+      }
+    }
+  }
+  uint64_t logits_floats = 0;
+  if (!CheckedMul(m.num_slots(), vocab_size_, &logits_floats) ||
+      logits_floats > std::numeric_limits<size_t>::max() / sizeof(float)) {
+    return ResourceExhausted("logits for ", m.num_slots(), " slots of ", vocab_size_, " tokens overflow");
+  }
+
+  // Device images and their kernels.
+  for (uint32_t i = 0; i < Size(m.images()); ++i) {
+    const moex::DeviceImage* image = m.images()->Get(i);
+    const std::string name = StrCat("image ", i, " (segment ", image->segment(), ")");
+    MOERT_ASSIGN_OR_RETURN(SegmentBytes bytes, segment(image->segment(), name));
+    MOERT_ASSIGN_OR_RETURN(hal::GpuModule module, device.LoadModule(name, bytes.data, bytes.size));
+    modules_.push_back(module);
+    functions_.emplace_back();
+    for (uint32_t k = 0; k < Size(image->kernels()); ++k) {
+      const moex::Kernel* kernel = image->kernels()->Get(k);
+      Result<hal::GpuFunction> function = device.GetFunction(module, kernel->symbol()->str());
+      if (!function.ok()) {
+        return function.status().Annotate(StrCat(name, " kernel ", k, " (", Str(kernel->name()), ")"));
+      }
+      functions_.back().push_back(*function);
+    }
+  }
+
+  // Device memory.
+  auto allocate = [&](uint64_t size, const std::string& what) -> Result<hal::DeviceBuffer> {
+    // One byte at least: drivers refuse empty allocations.
+    Result<hal::DeviceBuffer> buffer = device.Allocate(std::max<uint64_t>(size, 1));
+    if (!buffer.ok()) return buffer.status().Annotate(StrCat("allocating ", what, " of ", size, " bytes"));
+    allocations_.push_back(*buffer);
+    return hal::DeviceBuffer{buffer->address, size};
+  };
+  allocations_.reserve(num_buffers + 1);
+  MOERT_ASSIGN_OR_RETURN(hal::DeviceBuffer arena,
+                         allocate(m.activation_arena_size(), "the activation arena"));
+  buffers_.assign(num_buffers, hal::DeviceBuffer{});
+  for (uint32_t i = 0; i < num_buffers; ++i) {
+    const moex::Buffer* b = m.buffers()->Get(i);
+    const std::string name = BufferName(m, i);
+    switch (b->kind()) {
+      case BufferKind::ACTIVATION:
+        buffers_[i] = {arena.address + b->arena_offset(), b->size()};
+        break;
+      case BufferKind::WEIGHT: {
+        const moex::Weight* w = m.weights()->Get(static_cast<uint32_t>(b->weight()));
+        const std::string wname = StrCat("weight ", Str(w->name()));
+        MOERT_ASSIGN_OR_RETURN(SegmentBytes bytes, segment(w->segment(), wname));
+        uint64_t end = 0;
+        if (!CheckedAdd(w->offset(), w->size(), &end) || end > bytes.size) {
+          return DataLoss(wname, " = [", w->offset(), ", +", w->size(), ") exceeds segment ",
+                          w->segment(), " of ", bytes.size, " bytes");
+        }
+        MOERT_ASSIGN_OR_RETURN(buffers_[i], allocate(b->size(), name));
+        MOERT_RETURN_IF_ERROR(device.CopyToDevice(buffers_[i], 0, bytes.data + w->offset(), b->size())
+                                  .Annotate(StrCat("uploading ", wname)));
+        break;
+      }
+      case BufferKind::KV_CACHE: {
+        MOERT_ASSIGN_OR_RETURN(buffers_[i], allocate(b->size(), name));
+        MOERT_RETURN_IF_ERROR(device.Fill(buffers_[i], 0, b->size(), 0).Annotate(StrCat("zeroing ", name)));
+        break;
+      }
+      case BufferKind::INPUT:
+      case BufferKind::OUTPUT: {
+        MOERT_ASSIGN_OR_RETURN(buffers_[i], allocate(b->size(), name));
+        break;
+      }
+    }
+  }
+  MOERT_ASSIGN_OR_RETURN(stream_, device.CreateStream());
+
+  for (uint32_t e = 0; e < Size(m.entry_points()); ++e) {
+    const moex::EntryPoint* ep = m.entry_points()->Get(e);
+    const std::string name = ep->name() ? ep->name()->str() : std::string();
+    if (name == "prefill" && prefill_.entry == nullptr) MOERT_RETURN_IF_ERROR(Prepare(ep, &prefill_));
+    if (name == "decode" && decode_.entry == nullptr) MOERT_RETURN_IF_ERROR(Prepare(ep, &decode_));
+  }
+  positions_.assign(m.num_slots(), 0);
+  has_logits_.assign(m.num_slots(), 0);
+  slot_logits_.assign(static_cast<size_t>(logits_floats), 0.0f);
+  return Status::Ok();
+}
+
+Status GpuSession::Prepare(const moex::EntryPoint* ep, PreparedEntry* out) {
+  out->entry = ep;
+  out->rows = ep->rows();
+  out->tokens = buffers_[ep->tokens()];
+  out->positions = buffers_[ep->positions()];
+  out->slots = buffers_[ep->slots()];
+  out->logits = buffers_[ep->logits()];
+  out->host_tokens.assign(out->rows, 0);
+  out->host_positions.assign(out->rows, 0);
+  out->host_slots.assign(out->rows, 0);
+  out->host_logits.assign(static_cast<size_t>(out->rows) * vocab_size_, 0.0f);
+  const uint32_t num_dispatches = Size(ep->dispatches());
+  size_t total_bindings = 0;
+  for (uint32_t d = 0; d < num_dispatches; ++d) total_bindings += Size(ep->dispatches()->Get(d)->bindings());
+  // Reserved up front: the launches point into this vector.
+  out->addresses.reserve(total_bindings);
+  out->launches.reserve(num_dispatches);
+  for (uint32_t d = 0; d < num_dispatches; ++d) {
+    const moex::Dispatch* dispatch = ep->dispatches()->Get(d);
+    const moex::Kernel* kernel = manifest_->images()->Get(dispatch->image())->kernels()->Get(dispatch->kernel());
+    hal::KernelLaunch launch;
+    launch.function = functions_[dispatch->image()][dispatch->kernel()];
+    launch.grid[0] = dispatch->workgroups_x();
+    launch.grid[1] = dispatch->workgroups_y();
+    launch.grid[2] = dispatch->workgroups_z();
+    launch.block[0] = kernel->block_x();
+    launch.shared_memory_bytes = kernel->shared_memory_bytes();
+    launch.bindings = out->addresses.data() + out->addresses.size();
+    launch.binding_count = Size(dispatch->bindings());
+    for (uint32_t b = 0; b < launch.binding_count; ++b) {
+      const moex::Binding* binding = dispatch->bindings()->Get(b);
+      out->addresses.push_back(buffers_[binding->buffer()].address + binding->offset());
+    }
+    launch.constants = Size(dispatch->constants()) ? dispatch->constants()->data() : nullptr;
+    launch.constant_count = Size(dispatch->constants());
+    out->launches.push_back(launch);
+  }
+  return Status::Ok();
+}
+
+Status GpuSession::Run(PreparedEntry& e, bool use_graph) {
+  const uint64_t bytes = uint64_t{e.rows} * sizeof(int32_t);
+  MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.tokens, 0, e.host_tokens.data(), bytes));
+  MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.positions, 0, e.host_positions.data(), bytes));
+  MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.slots, 0, e.host_slots.data(), bytes));
+  if (use_graph) {
+    if (e.graph == nullptr) {
+      MOERT_ASSIGN_OR_RETURN(e.graph, device_->CaptureGraph(stream_, e.launches.data(), e.launches.size()));
+    }
+    MOERT_RETURN_IF_ERROR(device_->ReplayGraph(e.graph, stream_));
+  } else {
+    for (size_t i = 0; i < e.launches.size(); ++i) {
+      Status status = device_->Launch(stream_, e.launches[i]);
+      if (!status.ok()) {
+        const moex::Dispatch* d = e.entry->dispatches()->Get(static_cast<uint32_t>(i));
+        const moex::Kernel* k = manifest_->images()->Get(d->image())->kernels()->Get(d->kernel());
+        return status.Annotate(StrCat(Str(e.entry->name()), " dispatch ", i, " (", Str(k->name()), ")"));
+      }
+    }
+  }
+  return device_->Synchronize(stream_);
+}
+
+Status GpuSession::CheckSlot(uint32_t slot, const char* call) const {
+  if (slot >= num_slots()) {
+    return InvalidArgument(call, ": slot ", slot, " is past the artifact's ", num_slots(), " slots");
+  }
+  return Status::Ok();
+}
+
+Status GpuSession::CheckTokens(const int32_t* tokens, size_t count, const char* call) const {
+  const int32_t vocab = static_cast<int32_t>(vocab_size_);
+  for (size_t i = 0; i < count; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= vocab) {
+      return InvalidArgument(call, ": token ", i, " = ", tokens[i], " is outside the vocabulary of ", vocab);
+    }
+  }
+  return Status::Ok();
+}
+
+Status GpuSession::Prefill(uint32_t slot, const int32_t* tokens, size_t count, float* all_logits) {
+  if (!prefill_.entry) return FailedPrecondition(source_, " has no \"prefill\" entry point");
+  MOERT_RETURN_IF_ERROR(CheckSlot(slot, "prefill"));
+  if (count == 0) return InvalidArgument("prefill: no tokens");
+  if (!tokens) return InvalidArgument("prefill: tokens is null");
+  MOERT_RETURN_IF_ERROR(CheckTokens(tokens, count, "prefill"));
+  const uint64_t start = positions_[slot];
+  const uint64_t max_context = manifest_->max_context();
+  if (count > max_context - start) {
+    if (start == 0) {
+      return OutOfRange("prompt of ", count, " tokens exceeds the artifact's context of ", max_context);
+    }
+    return OutOfRange("slot ", slot, " holds ", start, " tokens; ", count,
+                      " more would exceed the artifact's context of ", max_context);
+  }
+  PreparedEntry& e = prefill_;
+  const size_t vocab = vocab_size_;
+  const uint64_t row_bytes = vocab * sizeof(float);
+  // Until this call succeeds the slot's logits are stale.
+  has_logits_[slot] = 0;
+  for (size_t done = 0; done < count; done += e.rows) {
+    const size_t real = std::min<size_t>(e.rows, count - done);
+    for (size_t r = 0; r < e.rows; ++r) {
+      const bool is_real = r < real;
+      e.host_tokens[r] = is_real ? tokens[done + r] : 0;
+      e.host_positions[r] = is_real ? static_cast<int32_t>(start + done + r) : -1;
+      e.host_slots[r] = static_cast<int32_t>(slot);
+    }
+    MOERT_RETURN_IF_ERROR(Run(e, /*use_graph=*/false));
+    if (all_logits) {
+      MOERT_RETURN_IF_ERROR(device_->CopyToHost(all_logits + done * vocab, e.logits, 0, real * row_bytes));
+    }
+    if (done + real == count) {
+      float* dst = slot_logits_.data() + slot * vocab;
+      if (all_logits) {
+        std::memcpy(dst, all_logits + (count - 1) * vocab, row_bytes);
+      } else {
+        MOERT_RETURN_IF_ERROR(device_->CopyToHost(dst, e.logits, (real - 1) * row_bytes, row_bytes));
+      }
+    }
+  }
+  positions_[slot] = static_cast<uint32_t>(start + count);
+  has_logits_[slot] = 1;
+  return Status::Ok();
+}
+
+Status GpuSession::Decode(const uint32_t* slots, const int32_t* tokens, size_t count) {
+  if (!decode_.entry) return FailedPrecondition(source_, " has no \"decode\" entry point");
+  PreparedEntry& e = decode_;
+  if (count == 0) return InvalidArgument("decode: no sequences");
+  if (!slots || !tokens) return InvalidArgument("decode: slots or tokens is null");
+  if (count > e.rows) {
+    return InvalidArgument("decode: batch of ", count, " sequences exceeds the artifact's ", e.rows,
+                           " decode rows");
+  }
+  MOERT_RETURN_IF_ERROR(CheckTokens(tokens, count, "decode"));
+  for (size_t i = 0; i < count; ++i) {
+    MOERT_RETURN_IF_ERROR(CheckSlot(slots[i], "decode"));
+    for (size_t j = 0; j < i; ++j) {
+      if (slots[j] == slots[i]) {
+        return InvalidArgument("decode: slot ", slots[i], " appears twice (rows ", j, " and ", i, ")");
+      }
+    }
+    if (positions_[slots[i]] >= manifest_->max_context()) {
+      return OutOfRange("decode: slot ", slots[i], " is full: its ", positions_[slots[i]],
+                        " tokens reach the artifact's context of ", manifest_->max_context());
+    }
+  }
+  for (size_t r = 0; r < e.rows; ++r) {
+    const bool is_real = r < count;
+    e.host_tokens[r] = is_real ? tokens[r] : 0;
+    e.host_positions[r] = is_real ? static_cast<int32_t>(positions_[slots[r]]) : -1;
+    e.host_slots[r] = static_cast<int32_t>(is_real ? slots[r] : slots[0]);
+  }
+  // The first call runs the launches directly (the driver's first launches
+  // may compile and load); every later one replays the graph captured once.
+  const bool use_graph = decoded_once_;
+  MOERT_RETURN_IF_ERROR(Run(e, use_graph));
+  decoded_once_ = true;
+  const size_t vocab = vocab_size_;
+  MOERT_RETURN_IF_ERROR(device_->CopyToHost(e.host_logits.data(), e.logits, 0, count * vocab * sizeof(float)));
+  for (size_t i = 0; i < count; ++i) {
+    std::memcpy(slot_logits_.data() + slots[i] * vocab, e.host_logits.data() + i * vocab,
+                vocab * sizeof(float));
+    positions_[slots[i]] += 1;
+    has_logits_[slots[i]] = 1;
+  }
+  return Status::Ok();
+}
+
+const float* GpuSession::logits(uint32_t slot) const {
+  if (slot >= num_slots() || !has_logits_[slot]) return nullptr;
+  return slot_logits_.data() + static_cast<size_t>(slot) * vocab_size_;
+}
+
+Status GpuSession::ResetSlot(uint32_t slot) {
+  MOERT_RETURN_IF_ERROR(CheckSlot(slot, "reset"));
+  positions_[slot] = 0;
+  has_logits_[slot] = 0;
+  return Status::Ok();
+}
+
+std::string GpuSession::description() const {
+  const hal::GpuDeviceInfo& info = device_->info();
+  return StrCat(info.api, " device ", info.ordinal, ": ", info.name, " (", info.arch, ")");
+}
+
+Result<std::unique_ptr<GpuSession>> OpenGpuSession(const moex::Manifest& manifest,
+                                                   const SegmentResolver& segments,
+                                                   const GpuSessionOptions& options) {
+  if (!manifest.target()) return DataLoss(options.source, ": the manifest names no target");
+  const std::string target = manifest.target()->name() ? manifest.target()->name()->str() : std::string();
+  std::unique_ptr<hal::GpuDevice> device;
+  switch (manifest.target()->kind()) {
+    case moex::TargetKind::CUDA: {
+      MOERT_ASSIGN_OR_RETURN(device, hal::cuda::CudaDevice::Open(options.ordinal, target));
+      break;
+    }
+    case moex::TargetKind::HIP: {
+      MOERT_ASSIGN_OR_RETURN(device, hal::hip::HipDevice::Open(options.ordinal, target));
+      break;
+    }
+    default:
+      return InvalidArgument(options.source, ": the artifact targets ",
+                             moex::EnumNameTargetKind(manifest.target()->kind()),
+                             "; the GPU executor runs CUDA and HIP artifacts");
+  }
+  return GpuSession::Create(std::move(device), manifest, segments, options);
+}
+
+}  // namespace moert::exec
