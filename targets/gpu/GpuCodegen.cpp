@@ -178,6 +178,27 @@ Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& targ
   if (llvm::Linker::linkModules(*ir, std::move(microkernels))) {
     return moert::Internal("linking the GPU microkernels failed");
   }
+  // The entry points take the microkernels' CPU and features (so the
+  // inliner accepts them), and everything but the entry points becomes
+  // internal: inlined and dropped, and on AMDGPU only kernels may own the
+  // shared-memory arrays the microkernels declare.
+  std::string cpu, features;
+  for (llvm::Function& f : *ir) {
+    if (f.hasFnAttribute("target-features")) {
+      cpu = f.getFnAttribute("target-cpu").getValueAsString().str();
+      features = f.getFnAttribute("target-features").getValueAsString().str();
+      break;
+    }
+  }
+  for (llvm::Function& f : *ir) {
+    if (f.isDeclaration()) continue;
+    const bool entry = f.getName().starts_with("moec_kernel_");
+    if (!entry) f.setLinkage(llvm::GlobalValue::InternalLinkage);
+    if (entry && !features.empty()) {
+      f.addFnAttr("target-cpu", cpu);
+      f.addFnAttr("target-features", features);
+    }
+  }
 
   char dir_template[] = "/tmp/moec-gpu-XXXXXX";
   if (!mkdtemp(dir_template)) return moert::Unavailable("cannot create a temporary directory");
