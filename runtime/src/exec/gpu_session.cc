@@ -516,11 +516,15 @@ Result<std::unique_ptr<GpuSession>> OpenGpuSession(const moex::Manifest& manifes
   std::unique_ptr<hal::GpuDevice> device;
   switch (manifest.target()->kind()) {
     case moex::TargetKind::CUDA: {
-      MOERT_ASSIGN_OR_RETURN(device, hal::cuda::CudaDevice::Open(options.ordinal, target));
+      auto cuda = hal::cuda::CudaDevice::Open(options.ordinal, target);
+      if (!cuda.ok()) return cuda.status().Annotate(options.source);
+      device = std::move(cuda).value();
       break;
     }
     case moex::TargetKind::HIP: {
-      MOERT_ASSIGN_OR_RETURN(device, hal::hip::HipDevice::Open(options.ordinal, target));
+      auto hip = hal::hip::HipDevice::Open(options.ordinal, target);
+      if (!hip.ok()) return hip.status().Annotate(options.source);
+      device = std::move(hip).value();
       break;
     }
     default:

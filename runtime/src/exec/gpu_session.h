@@ -120,8 +120,8 @@ class GpuSession final : public Runner {
 // Opens device options.ordinal of the HAL the manifest's target names
 // (CUDA: CudaDevice, HIP: HipDevice, with the target's name, "sm_90a" or
 // "gfx942") and creates a GpuSession owning it. Fails with the HAL's message
-// when the driver or a GPU is missing, and with InvalidArgument for a CPU
-// artifact.
+// (after options.source) when the driver or a GPU is missing, and with
+// InvalidArgument for a CPU artifact.
 Result<std::unique_ptr<GpuSession>> OpenGpuSession(const moex::Manifest& manifest,
                                                    const SegmentResolver& segments,
                                                    const GpuSessionOptions& options = {});

@@ -25,8 +25,10 @@ class Runner {
   virtual uint32_t vocab_size() const = 0;
   virtual uint32_t max_context() const = 0;
   virtual uint32_t num_slots() const = 0;
-  // "CPU, 8 threads", "CUDA NVIDIA H100 80GB HBM3 (sm_90)".
+  // "CPU, 8 threads", "CUDA device 0: NVIDIA H100 80GB HBM3 (sm_90)".
   virtual std::string description() const = 0;
+  // The CPU Session behind this runner (threads, profiles); null on a GPU.
+  virtual const Session* cpu_session() const { return nullptr; }
 
   virtual Status Prefill(uint32_t slot, const int32_t* tokens, size_t count,
                          float* all_logits = nullptr) = 0;
@@ -58,6 +60,7 @@ class SessionRunner final : public Runner {
   uint32_t max_context() const override { return session_->program().max_context(); }
   uint32_t num_slots() const override { return session_->program().num_slots(); }
   std::string description() const override;
+  const Session* cpu_session() const override { return session_.get(); }
   Status Prefill(uint32_t slot, const int32_t* tokens, size_t count,
                  float* all_logits = nullptr) override {
     return session_->Prefill(slot, tokens, count, all_logits);

@@ -5,7 +5,8 @@
 //   moert-run ARTIFACT --inspect  prints what the artifact holds
 //   moert-run ARTIFACT --tokens 1,2,3 [--generate N] [--temperature T --top-p P
 //             --seed S] [--out FILE.safetensors]
-//                                 runs the prompt (and generates) on the CPU
+//                                 runs the prompt (and generates) on the CPU, or
+//                                 on the GPU for a CUDA or HIP artifact
 //   moert-run ARTIFACT --verify   runs the self-test probe and checks checksums
 //   moert-run ARTIFACT --bench    prefill and decode speed, weight bandwidth
 //   moert-run ARTIFACT --prompt "..." [--reasoning low|medium|high] [--system "..."]
@@ -35,6 +36,8 @@
 #include "base/tensor_compare.h"
 #include "chat/chat.h"
 #include "harmony/tool_schema.h"
+#include "exec/gpu_session.h"
+#include "exec/runner.h"
 #include "exec/sampler.h"
 #include "exec/session.h"
 
@@ -74,20 +77,26 @@ std::vector<FlagSpec> Flags() {
   };
 }
 
+exec::SegmentResolver Segments(const Artifact& artifact) {
+  return [&artifact](uint32_t index) -> Result<exec::SegmentBytes> {
+    if (index >= artifact.num_segments()) return OutOfRange("segment ", index, " does not exist");
+    ByteSpan span = artifact.segment(index);
+    return exec::SegmentBytes{span.data, span.size};
+  };
+}
+
 // The executor over an opened artifact: loads the device images and checks
 // every size once.
 Result<std::shared_ptr<const exec::Program>> LoadProgram(const Artifact& artifact) {
   MOERT_RETURN_IF_ERROR(artifact.CheckTargetRunsOnHost());
   exec::ProgramOptions options;
   options.source = artifact.source();
-  return exec::Program::Create(
-      artifact.manifest(),
-      [&artifact](uint32_t index) -> Result<exec::SegmentBytes> {
-        if (index >= artifact.num_segments()) return OutOfRange("segment ", index, " does not exist");
-        ByteSpan span = artifact.segment(index);
-        return exec::SegmentBytes{span.data, span.size};
-      },
-      options);
+  return exec::Program::Create(artifact.manifest(), Segments(artifact), options);
+}
+
+bool TargetsGpu(const Artifact& artifact) {
+  const moex::TargetKind kind = artifact.manifest().target()->kind();
+  return kind == moex::TargetKind::CUDA || kind == moex::TargetKind::HIP;
 }
 
 Result<std::unique_ptr<exec::Session>> NewSession(const std::shared_ptr<const exec::Program>& program,
@@ -97,6 +106,22 @@ Result<std::unique_ptr<exec::Session>> NewSession(const std::shared_ptr<const ex
   options.threads = static_cast<uint32_t>(threads);
   options.profile = flags.Has("profile");
   return exec::Session::Create(program, options);
+}
+
+// What --tokens, --verify and --bench run: a GPU session on device 0 for a
+// CUDA or HIP artifact (refused by the driver probe where there is none),
+// else a CPU session.
+Result<std::unique_ptr<exec::Runner>> NewRunner(const Artifact& artifact, const ParsedFlags& flags) {
+  if (TargetsGpu(artifact)) {
+    exec::GpuSessionOptions options;
+    options.source = artifact.source();
+    MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::GpuSession> session,
+                           exec::OpenGpuSession(artifact.manifest(), Segments(artifact), options));
+    return std::unique_ptr<exec::Runner>(std::move(session));
+  }
+  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
+  return std::unique_ptr<exec::Runner>(std::make_unique<exec::SessionRunner>(std::move(session)));
 }
 
 
@@ -112,8 +137,8 @@ Status CompareLogits(const SafetensorsFile& file, const std::vector<float>& logi
 }
 
 Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
-  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
-  const uint32_t vocab = program->vocab_size();
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> session, NewRunner(artifact, flags));
+  const uint32_t vocab = session->vocab_size();
   std::optional<SafetensorsFile> expected;
   if (flags.Has("compare")) {
     MOERT_ASSIGN_OR_RETURN(expected, SafetensorsFile::Open(flags.GetString("compare")));
@@ -124,7 +149,7 @@ Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   } else {
     MOERT_ASSIGN_OR_RETURN(ids, ReadTokenIds(*expected, "input_ids", vocab));
   }
-  MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, program->max_context()));
+  MOERT_ASSIGN_OR_RETURN(int64_t generate, flags.GetInt("generate", 0, 0, session->max_context()));
   exec::SamplingParams params;
   MOERT_ASSIGN_OR_RETURN(double temperature, flags.GetDouble("temperature", 0, 0, 1e6));
   MOERT_ASSIGN_OR_RETURN(double top_p, flags.GetDouble("top-p", 1, 0, 1));
@@ -133,11 +158,10 @@ Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   params.top_p = static_cast<float>(top_p);
   params.seed = static_cast<uint64_t>(seed);
   MOERT_RETURN_IF_ERROR(exec::ValidateSamplingParams(params));
-  if (ids.size() + static_cast<uint64_t>(generate) > program->max_context()) {
+  if (ids.size() + static_cast<uint64_t>(generate) > session->max_context()) {
     return OutOfRange("prompt of ", ids.size(), " tokens plus --generate ", generate,
-                      " exceeds the artifact's context of ", program->max_context());
+                      " exceeds the artifact's context of ", session->max_context());
   }
-  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
   std::vector<int32_t> prompt(ids.begin(), ids.end());
   std::vector<float> logits(prompt.size() * vocab);
   if (flags.Has("stepwise")) {
@@ -193,10 +217,9 @@ Status Verify(const Artifact& artifact, const ParsedFlags& flags) {
   if (probe == nullptr || probe->tokens() == nullptr || probe->tokens()->size() == 0) {
     return FailedPrecondition(artifact.source(), ": the artifact has no self-test probe");
   }
-  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
-  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> session, NewRunner(artifact, flags));
   std::vector<int32_t> tokens(probe->tokens()->begin(), probe->tokens()->end());
-  std::vector<float> logits(tokens.size() * program->vocab_size());
+  std::vector<float> logits(tokens.size() * session->vocab_size());
   MOERT_RETURN_IF_ERROR(session->Prefill(0, tokens.data(), tokens.size(), logits.data()));
   ByteSpan expected = artifact.segment(probe->logits_segment());
   std::vector<float> want(logits.size());
@@ -272,10 +295,11 @@ void PrintDecodeProfile(const Artifact& artifact, const exec::Session& session) 
 }
 
 Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
-  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
-  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
-  MOERT_ASSIGN_OR_RETURN(int64_t n, flags.GetInt("bench-tokens", 64, 1, program->max_context() / 2));
-  const uint32_t vocab = program->vocab_size();
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> session, NewRunner(artifact, flags));
+  // The CPU session behind the runner (threads, profile); null on a GPU.
+  const exec::Session* cpu = session->cpu_session();
+  MOERT_ASSIGN_OR_RETURN(int64_t n, flags.GetInt("bench-tokens", 64, 1, session->max_context() / 2));
+  const uint32_t vocab = session->vocab_size();
   std::vector<int32_t> prompt;
   for (int64_t i = 0; i < n; ++i) prompt.push_back(static_cast<int32_t>((i * 7919 + 13) % vocab));
   using Clock = std::chrono::steady_clock;
@@ -295,15 +319,23 @@ Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
   const double per_token = WeightBytesPerDecodedToken(artifact);
   const double decode_tps = n / decode_s;
-  const double copy = MeasureCopyBandwidth(session->thread_count());
-  std::printf("threads: %u\n", session->thread_count());
+  if (cpu) {
+    std::printf("threads: %u\n", cpu->thread_count());
+  } else {
+    std::printf("device: %s\n", session->description().c_str());
+  }
   std::printf("prefill: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, prefill_s, n / prefill_s);
   std::printf("decode: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, decode_s, decode_tps);
   std::printf("weights read per decoded token: %.3f MB; effective %.2f GB/s\n", per_token / 1e6,
               per_token * decode_tps / 1e9);
+  if (!cpu) {
+    if (flags.Has("profile")) std::printf("--profile: not available on a GPU yet\n");
+    return Status::Ok();
+  }
+  const double copy = MeasureCopyBandwidth(cpu->thread_count());
   std::printf("memory copy bandwidth of this machine: %.2f GB/s (read + write); decode reaches %.1f%% of it\n",
               copy / 1e9, 100.0 * per_token * decode_tps / copy);
-  if (flags.Has("profile")) PrintDecodeProfile(artifact, *session);
+  if (flags.Has("profile")) PrintDecodeProfile(artifact, *cpu);
   return Status::Ok();
 }
 
