@@ -1,5 +1,7 @@
 #include "exec/gpu_session.h"
 
+#include "exec/plan_checks.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -27,89 +29,23 @@ uint32_t Size(const flatbuffers::Vector<T>* v) {
 
 std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string("?"); }
 
-std::string BufferName(const moex::Manifest& m, uint32_t index) {
-  return StrCat("buffers[", index, "] (", Str(m.buffers()->Get(index)->name()), ")");
-}
+std::string BufferName(const moex::Manifest& m, uint32_t index) { return BufferDescription(m, index); }
 
-Status CheckIo(const moex::Manifest& m, const std::string& where, const char* field,
-               uint32_t index, BufferKind kind, uint64_t min_size) {
-  if (index >= Size(m.buffers())) {
-    return DataLoss(where, ".", field, " = ", index, " is past the ", Size(m.buffers()), " buffers");
-  }
-  const moex::Buffer* b = m.buffers()->Get(index);
-  if (b->kind() != kind) {
-    return DataLoss(where, ".", field, " names ", BufferName(m, index), " of kind ",
-                    moex::EnumNameBufferKind(b->kind()), "; expected ",
-                    moex::EnumNameBufferKind(kind));
-  }
-  if (b->size() < min_size) {
-    return DataLoss(where, ".", field, " names ", BufferName(m, index), " of ", b->size(),
-                    " bytes; the entry point needs ", min_size);
-  }
-  return Status::Ok();
-}
-
-// Every index and size of one entry point, as Program::Create checks them,
-// and the GPU launch limits.
+// The shared plan checks, then what a GPU launch adds: a parameter list the
+// driver accepts and a workgroup size.
 Status CheckEntryPoint(const moex::Manifest& m, uint32_t e, uint32_t vocab) {
+  MOERT_RETURN_IF_ERROR(CheckEntryPointPlan(m, e, vocab));
   const moex::EntryPoint* ep = m.entry_points()->Get(e);
-  const std::string where = StrCat("entry_points[", e, "] (", Str(ep->name()), ")");
-  if (ep->rows() == 0) return DataLoss(where, ".rows is 0");
-  uint64_t input_bytes = 0, logits_bytes = 0;
-  if (!CheckedMul(ep->rows(), 4, &input_bytes) ||
-      !CheckedProduct({ep->rows(), vocab, 4}, &logits_bytes) ||
-      logits_bytes > std::numeric_limits<size_t>::max() / 2) {
-    return DataLoss(where, ": ", ep->rows(), " rows overflow a size");
-  }
-  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "tokens", ep->tokens(), BufferKind::INPUT, input_bytes));
-  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "positions", ep->positions(), BufferKind::INPUT, input_bytes));
-  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "slots", ep->slots(), BufferKind::INPUT, input_bytes));
-  MOERT_RETURN_IF_ERROR(CheckIo(m, where, "logits", ep->logits(), BufferKind::OUTPUT, logits_bytes));
   for (uint32_t d = 0; d < Size(ep->dispatches()); ++d) {
     const moex::Dispatch* dispatch = ep->dispatches()->Get(d);
-    const std::string at = StrCat(where, ".dispatches[", d, "]");
-    if (dispatch->image() >= Size(m.images())) {
-      return DataLoss(at, ".image = ", dispatch->image(), " is past the ", Size(m.images()), " images");
-    }
-    const moex::DeviceImage* image = m.images()->Get(dispatch->image());
-    if (dispatch->kernel() >= Size(image->kernels())) {
-      return DataLoss(at, ".kernel = ", dispatch->kernel(), " is past the ",
-                      Size(image->kernels()), " kernels of image ", dispatch->image());
-    }
-    const moex::Kernel* kernel = image->kernels()->Get(dispatch->kernel());
-    const std::string name = Str(kernel->name());
-    if (dispatch->workgroups_x() == 0 || dispatch->workgroups_y() == 0 ||
-        dispatch->workgroups_z() == 0) {
-      return DataLoss(at, " (", name, ") has a workgroup count of 0");
-    }
-    if (Size(dispatch->bindings()) != kernel->num_bindings()) {
-      return DataLoss(at, " (", name, ") passes ", Size(dispatch->bindings()),
-                      " bindings; the kernel takes ", kernel->num_bindings());
-    }
-    if (Size(dispatch->constants()) != kernel->num_constants()) {
-      return DataLoss(at, " (", name, ") passes ", Size(dispatch->constants()),
-                      " constants; the kernel takes ", kernel->num_constants());
-    }
+    const moex::Kernel* kernel = m.images()->Get(dispatch->image())->kernels()->Get(dispatch->kernel());
+    const std::string at = StrCat("entry_points[", e, "] (", Str(ep->name()), ").dispatches[", d, "] (",
+                                  Str(kernel->name()), ")");
     if (uint64_t{kernel->num_bindings()} + kernel->num_constants() > hal::kMaxKernelParameters) {
-      return DataLoss(at, " (", name, ") passes ", kernel->num_bindings(), " bindings + ",
-                      kernel->num_constants(), " constants, above the ",
-                      hal::kMaxKernelParameters, " kernel parameters a launch may pass");
+      return DataLoss(at, " passes ", kernel->num_bindings(), " bindings + ", kernel->num_constants(),
+                      " constants, above the ", hal::kMaxKernelParameters, " kernel parameters a launch may pass");
     }
-    if (kernel->block_x() == 0) return DataLoss(at, " (", name, ") has block_x 0");
-    for (uint32_t b = 0; b < Size(dispatch->bindings()); ++b) {
-      const moex::Binding* binding = dispatch->bindings()->Get(b);
-      if (binding->buffer() >= Size(m.buffers())) {
-        return DataLoss(at, ".bindings[", b, "].buffer = ", binding->buffer(), " is past the ",
-                        Size(m.buffers()), " buffers");
-      }
-      const moex::Buffer* buffer = m.buffers()->Get(binding->buffer());
-      uint64_t end = 0;
-      if (!CheckedAdd(binding->offset(), binding->size(), &end) || end > buffer->size()) {
-        return DataLoss(at, " (", name, ").bindings[", b, "] = [", binding->offset(), ", +",
-                        binding->size(), ") exceeds ", BufferName(m, binding->buffer()), " of ",
-                        buffer->size(), " bytes");
-      }
-    }
+    if (kernel->block_x() == 0) return DataLoss(at, " has block_x 0");
   }
   return Status::Ok();
 }
