@@ -13,15 +13,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/LLVMIR/ROCDLDialect.h"
-#include "mlir/IR/Builders.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/ROCDL/ROCDLToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Export.h"
+#include "targets/common/EntryPoints.h"
 #include "targets/common/KernelRecipes.h"
 
 namespace moec::gpu {
@@ -34,7 +26,7 @@ namespace {
 
 // What differs between the two GPU targets.
 struct GpuTargetHooks {
-  const char* kernel_attribute;  // marks an llvm.func as a kernel entry point
+  std::string kernel_attribute;  // marks an llvm.func as a kernel entry point
   std::vector<std::string> llc_flags;
 };
 
@@ -44,73 +36,6 @@ GpuTargetHooks HooksFor(const TargetDescription& target) {
     return {"nvvm.kernel", {"-march=nvptx64", "-mcpu=" + target.name, "-mattr=+ptx80"}};
   }
   return {"rocdl.kernel", {"-march=amdgcn", "-mcpu=" + target.name, "-filetype=obj"}};
-}
-
-// The kernel entry point `symbol`: one device pointer per binding, calling
-// the microkernel with the recipe's arguments (the microkernel finds its
-// share of the work from the block and thread ids).
-void BuildKernel(OpBuilder& b, ModuleOp llvmModule, const std::string& symbol, uint32_t numBindings,
-                 const UkCall& call, const GpuTargetHooks& hooks, int64_t* tableCounter) {
-  MLIRContext* ctx = b.getContext();
-  Location loc = b.getUnknownLoc();
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto globalPtr = LLVM::LLVMPointerType::get(ctx, /*addressSpace=*/1);
-  Type i64 = b.getI64Type(), f32 = b.getF32Type();
-  auto voidTy = LLVM::LLVMVoidType::get(ctx);
-
-  auto callee = llvmModule.lookupSymbol<LLVM::LLVMFuncOp>(call.function);
-  if (!callee) {
-    SmallVector<Type> params;
-    for (const UkArg& a : call.args) {
-      params.push_back(a.kind == UkArg::Kind::kI64 ? Type(i64) : a.kind == UkArg::Kind::kF32 ? Type(f32) : Type(ptr));
-    }
-    b.setInsertionPointToEnd(llvmModule.getBody());
-    callee = LLVM::LLVMFuncOp::create(b, loc, call.function, LLVM::LLVMFunctionType::get(voidTy, params));
-  }
-  // Constant tables live in global memory.
-  std::vector<LLVM::GlobalOp> tables(call.args.size());
-  for (size_t i = 0; i < call.args.size(); ++i) {
-    if (call.args[i].kind != UkArg::Kind::kTable) continue;
-    const std::vector<float>& values = call.args[i].table;
-    auto data = DenseElementsAttr::get(RankedTensorType::get({static_cast<int64_t>(values.size())}, f32),
-                                       ArrayRef<float>(values));
-    b.setInsertionPointToEnd(llvmModule.getBody());
-    tables[i] = LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(f32, values.size()), /*isConstant=*/true,
-                                       LLVM::Linkage::Internal, "moec_table_" + std::to_string((*tableCounter)++),
-                                       data, /*alignment=*/16, /*addrSpace=*/1);
-  }
-
-  b.setInsertionPointToEnd(llvmModule.getBody());
-  SmallVector<Type> params(numBindings, ptr);
-  auto fn = LLVM::LLVMFuncOp::create(b, loc, symbol, LLVM::LLVMFunctionType::get(voidTy, params));
-  fn->setAttr(hooks.kernel_attribute, b.getUnitAttr());
-  Block* entry = fn.addEntryBlock(b);
-  b.setInsertionPointToStart(entry);
-  SmallVector<Value> args;
-  for (size_t i = 0; i < call.args.size(); ++i) {
-    const UkArg& a = call.args[i];
-    switch (a.kind) {
-      case UkArg::Kind::kBinding:
-        args.push_back(entry->getArgument(static_cast<unsigned>(a.binding)));
-        break;
-      case UkArg::Kind::kNull:
-        args.push_back(LLVM::ZeroOp::create(b, loc, ptr));
-        break;
-      case UkArg::Kind::kI64:
-        args.push_back(LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(a.i64)));
-        break;
-      case UkArg::Kind::kF32:
-        args.push_back(LLVM::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(a.f32)));
-        break;
-      case UkArg::Kind::kTable: {
-        Value global = LLVM::AddressOfOp::create(b, loc, globalPtr, tables[i].getSymName());
-        args.push_back(LLVM::AddrSpaceCastOp::create(b, loc, ptr, global));
-        break;
-      }
-    }
-  }
-  LLVM::CallOp::create(b, loc, callee, args);
-  LLVM::ReturnOp::create(b, loc, ValueRange());
 }
 
 // ptxas from CUDA_HOME, /usr/local/cuda or PATH; empty when there is none.
@@ -139,12 +64,9 @@ Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& targ
   if (target.kind == TargetKind::kCpu) return moert::InvalidArgument("target ", target.name, " is not a GPU");
   const bool nvidia = target.kind == TargetKind::kCuda;
   const GpuTargetHooks hooks = HooksFor(target);
-  MLIRContext* ctx = module.getContext();
-  ctx->loadDialect<LLVM::LLVMDialect, NVVM::NVVMDialect, ROCDL::ROCDLDialect>();
-  OpBuilder b(ctx);
-  OwningOpRef<ModuleOp> llvmModule = ModuleOp::create(b.getUnknownLoc());
+  EntryPointBuilder entries(module.getContext(),
+                            EntryPointAbi{EntryPointAbi::Bindings::kParameters, hooks.kernel_attribute, 1});
   GpuImage image;
-  int64_t tables = 0;
   for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
     if (!fn.isPrivate()) continue;
     MOERT_ASSIGN_OR_RETURN(UkCall call, MatchKernel(fn));
@@ -153,19 +75,12 @@ Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& targ
     kernel.symbol = KernelSymbol(kernel.function);
     kernel.num_bindings = KernelBindingCount(fn);
     kernel.workgroups = KernelWorkgroups(fn);
-    BuildKernel(b, *llvmModule, kernel.symbol, kernel.num_bindings, call, hooks, &tables);
+    entries.Add(kernel.symbol, call, kernel.num_bindings, kernel.workgroups);
     image.kernels.push_back(kernel);
   }
 
-  DialectRegistry registry;
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerNVVMDialectTranslation(registry);
-  registerROCDLDialectTranslation(registry);
-  ctx->appendDialectRegistry(registry);
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> ir = translateModuleToLLVMIR(*llvmModule, llvmContext, "moec_gpu_kernels");
-  if (!ir) return moert::Internal("translating the GPU kernels to LLVM IR failed");
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> ir, entries.Translate(llvmContext, "moec_gpu_kernels"));
 
   // Link the microkernels; the entry points take their triple and layout.
   const std::string bitcode = std::string(MOEC_UKERNEL_DIR) + "/ukernels-" + target.name + ".bc";

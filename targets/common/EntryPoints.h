@@ -1,0 +1,61 @@
+// Kernel entry points in MLIR's LLVM dialect, for every target: a function
+// with the target's kernel ABI that gathers the recipe's arguments (bindings,
+// immediates, constant tables) and calls its microkernel. What differs per
+// target is only the EntryPointAbi below.
+#ifndef MOEC_TARGETS_COMMON_ENTRYPOINTS_H_
+#define MOEC_TARGETS_COMMON_ENTRYPOINTS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "targets/common/KernelRecipes.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+}  // namespace llvm
+
+namespace moec {
+
+struct EntryPointAbi {
+  enum class Bindings {
+    // CPU: void(void* const* bindings, const uint32_t* constants, u32 wg_x,
+    // u32 wg_y, u32 wg_z); the microkernel also gets (wg_x, workgroups).
+    kArray,
+    // GPU: one pointer parameter per binding; the microkernel finds its share
+    // from the block and thread ids.
+    kParameters,
+  } bindings = Bindings::kArray;
+  // A unit attribute marking the function as a kernel ("nvvm.kernel"), or empty.
+  std::string kernel_attribute;
+  // Where constant tables live (GPU: 1, global memory).
+  unsigned table_address_space = 0;
+};
+
+class EntryPointBuilder {
+ public:
+  EntryPointBuilder(mlir::MLIRContext* context, EntryPointAbi abi);
+
+  // Adds the entry point `symbol` for `call` with `num_bindings` bindings and
+  // `workgroups` workgroups.
+  void Add(const std::string& symbol, const UkCall& call, uint32_t num_bindings, uint32_t workgroups);
+
+  // The LLVM IR of every entry point added (with the dialect translations the
+  // module needs registered on its context).
+  moert::Result<std::unique_ptr<llvm::Module>> Translate(llvm::LLVMContext& context, const std::string& name);
+
+ private:
+  mlir::OpBuilder builder_;
+  EntryPointAbi abi_;
+  mlir::OwningOpRef<mlir::ModuleOp> module_;
+  int64_t tables_ = 0;
+};
+
+}  // namespace moec
+
+#endif  // MOEC_TARGETS_COMMON_ENTRYPOINTS_H_
