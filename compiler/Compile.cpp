@@ -251,7 +251,7 @@ Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescrip
     code.kind = moex::TargetKind::CPU;
     code.format = moex::ImageFormat::ELF_SHARED_OBJECT;
     code.bytes = std::move(image.shared_object);
-    for (const cpu::CpuKernel& k : image.kernels) code.kernels.push_back({k.function, k.symbol, k.num_bindings, k.workgroups});
+    code.kernels = std::move(image.kernels);
     return code;
   }
   MOERT_ASSIGN_OR_RETURN(gpu::GpuImage image, gpu::GenerateGpuImage(module, target));
@@ -262,7 +262,7 @@ Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescrip
   code.bytes = std::move(image.bytes);
   code.assembly = std::move(image.assembly);
   code.block_x = gpu::kThreadsPerWorkgroup;
-  for (const gpu::GpuKernel& k : image.kernels) code.kernels.push_back({k.function, k.symbol, k.num_bindings, k.workgroups});
+  code.kernels = std::move(image.kernels);
   return code;
 }
 
@@ -321,7 +321,7 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   imageDesc.segment = writer.addSegment(code.bytes);
   std::map<std::string, uint32_t> kernelIndex;
   std::vector<uint32_t> kernelWorkgroups;
-  for (const DeviceKernel& k : code.kernels) {
+  for (const KernelEntry& k : code.kernels) {
     kernelIndex[k.function] = static_cast<uint32_t>(imageDesc.kernels.size());
     imageDesc.kernels.push_back({k.function, k.symbol, k.num_bindings, 0, code.block_x, 0});
     kernelWorkgroups.push_back(k.workgroups);

@@ -17,6 +17,7 @@
 #include "gpt-oss/importer.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "schema/moex_generated.h"
+#include "targets/common/EntryPoints.h"
 #include "targets/common/TargetDescription.h"
 
 namespace moec {
@@ -51,13 +52,6 @@ moert::Result<std::string> EffectivePipeline(const CompileOptions& options, cons
 moert::Status RunPipeline(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,
                           mlir::MLIRContext* context, mlir::OwningOpRef<mlir::ModuleOp>& module);
 
-// A kernel of a generated device image.
-struct DeviceKernel {
-  std::string function;  // the outlined function
-  std::string symbol;
-  uint32_t num_bindings = 0;
-  uint32_t workgroups = 1;
-};
 
 // The device code for one target: an ELF shared object (CPU), PTX or a cubin
 // (sm_90a), or HSACO (gfx942).
@@ -67,7 +61,7 @@ struct DeviceCode {
   std::string bytes;
   std::string assembly;  // GPU: PTX or AMDGCN disassembly (--emit device-asm)
   uint32_t block_x = 1;
-  std::vector<DeviceKernel> kernels;
+  std::vector<KernelEntry> kernels;
 };
 
 // Code generation for the planned module (after RunPipeline).

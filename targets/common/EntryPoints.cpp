@@ -100,6 +100,22 @@ void EntryPointBuilder::Add(const std::string& symbol, const UkCall& call, uint3
   LLVM::ReturnOp::create(b, loc, ValueRange());
 }
 
+moert::Result<std::vector<KernelEntry>> EntryPointBuilder::AddKernels(ModuleOp module) {
+  std::vector<KernelEntry> kernels;
+  for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
+    if (!fn.isPrivate()) continue;
+    MOERT_ASSIGN_OR_RETURN(UkCall call, MatchKernel(fn));
+    KernelEntry kernel;
+    kernel.function = fn.getSymName().str();
+    kernel.symbol = KernelSymbol(kernel.function);
+    kernel.num_bindings = KernelBindingCount(fn);
+    kernel.workgroups = KernelWorkgroups(fn);
+    Add(kernel.symbol, call, kernel.num_bindings, kernel.workgroups);
+    kernels.push_back(std::move(kernel));
+  }
+  return kernels;
+}
+
 moert::Result<std::unique_ptr<llvm::Module>> EntryPointBuilder::Translate(llvm::LLVMContext& context,
                                                                         const std::string& name) {
   DialectRegistry registry;

@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "targets/common/KernelRecipes.h"
 
 namespace llvm {
@@ -37,6 +38,14 @@ struct EntryPointAbi {
   unsigned table_address_space = 0;
 };
 
+// A kernel of a generated image.
+struct KernelEntry {
+  std::string function;  // the outlined function ("prefill.1.rms_norm_qkv")
+  std::string symbol;    // its entry point in the image
+  uint32_t num_bindings = 0;
+  uint32_t workgroups = 1;
+};
+
 class EntryPointBuilder {
  public:
   EntryPointBuilder(mlir::MLIRContext* context, EntryPointAbi abi);
@@ -44,6 +53,10 @@ class EntryPointBuilder {
   // Adds the entry point `symbol` for `call` with `num_bindings` bindings and
   // `workgroups` workgroups.
   void Add(const std::string& symbol, const UkCall& call, uint32_t num_bindings, uint32_t workgroups);
+
+  // Adds an entry point for every private kernel function of `module` (after
+  // moe-plan-memory), in order. Errors name a kernel with no microkernel.
+  moert::Result<std::vector<KernelEntry>> AddKernels(mlir::ModuleOp module);
 
   // The LLVM IR of every entry point added (with the dialect translations the
   // module needs registered on its context).

@@ -29,17 +29,7 @@ Result<CpuImage> GenerateCpuImage(ModuleOp module, const TargetDescription& targ
   if (target.kind != TargetKind::kCpu) return moert::InvalidArgument("target ", target.name, " is not a CPU");
   EntryPointBuilder entries(module.getContext(), EntryPointAbi{EntryPointAbi::Bindings::kArray, "", 0});
   CpuImage image;
-  for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
-    if (!fn.isPrivate()) continue;
-    MOERT_ASSIGN_OR_RETURN(UkCall call, MatchKernel(fn));
-    CpuKernel kernel;
-    kernel.function = fn.getSymName().str();
-    kernel.symbol = KernelSymbol(kernel.function);
-    kernel.num_bindings = KernelBindingCount(fn);
-    kernel.workgroups = KernelWorkgroups(fn);
-    entries.Add(kernel.symbol, call, kernel.num_bindings, kernel.workgroups);
-    image.kernels.push_back(kernel);
-  }
+  MOERT_ASSIGN_OR_RETURN(image.kernels, entries.AddKernels(module));
 
   llvm::LLVMContext llvmContext;
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> ir, entries.Translate(llvmContext, "moec_kernels"));

@@ -20,20 +20,15 @@
 
 #include "base/status.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "targets/common/EntryPoints.h"
 #include "targets/common/TargetDescription.h"
 
 namespace moec::cpu {
 
-struct CpuKernel {
-  std::string function;  // the outlined function ("prefill.1.rms_norm_qkv")
-  std::string symbol;    // its entry point in the shared object
-  uint32_t num_bindings = 0;
-  uint32_t workgroups = 1;
-};
 
 struct CpuImage {
   std::string shared_object;  // ELF bytes
-  std::vector<CpuKernel> kernels;
+  std::vector<KernelEntry> kernels;
 };
 
 // Generates the shared object for every private kernel function of `module`.

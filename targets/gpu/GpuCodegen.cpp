@@ -67,17 +67,7 @@ Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& targ
   EntryPointBuilder entries(module.getContext(),
                             EntryPointAbi{EntryPointAbi::Bindings::kParameters, hooks.kernel_attribute, 1});
   GpuImage image;
-  for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
-    if (!fn.isPrivate()) continue;
-    MOERT_ASSIGN_OR_RETURN(UkCall call, MatchKernel(fn));
-    GpuKernel kernel;
-    kernel.function = fn.getSymName().str();
-    kernel.symbol = KernelSymbol(kernel.function);
-    kernel.num_bindings = KernelBindingCount(fn);
-    kernel.workgroups = KernelWorkgroups(fn);
-    entries.Add(kernel.symbol, call, kernel.num_bindings, kernel.workgroups);
-    image.kernels.push_back(kernel);
-  }
+  MOERT_ASSIGN_OR_RETURN(image.kernels, entries.AddKernels(module));
 
   llvm::LLVMContext llvmContext;
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> ir, entries.Translate(llvmContext, "moec_gpu_kernels"));

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "targets/common/EntryPoints.h"
 #include "targets/common/TargetDescription.h"
 
 namespace moec::gpu {
@@ -21,12 +22,6 @@ namespace moec::gpu {
 // Threads per workgroup of every kernel (8 NVIDIA warps, 4 AMD wavefronts).
 inline constexpr uint32_t kThreadsPerWorkgroup = 256;
 
-struct GpuKernel {
-  std::string function;  // the outlined function
-  std::string symbol;    // its kernel name in the image
-  uint32_t num_bindings = 0;
-  uint32_t workgroups = 1;
-};
 
 enum class GpuImageFormat { kPtx, kCubin, kHsaco };
 
@@ -34,7 +29,7 @@ struct GpuImage {
   GpuImageFormat format = GpuImageFormat::kPtx;
   std::string bytes;     // PTX text, cubin or HSACO ELF
   std::string assembly;  // PTX, or the AMDGCN disassembly, for tests and users
-  std::vector<GpuKernel> kernels;
+  std::vector<KernelEntry> kernels;
 };
 
 // Generates the device image for every private kernel function of `module`.
