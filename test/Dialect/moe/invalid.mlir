@@ -629,3 +629,57 @@ func.func @yield_outside_kernel(%x: tensor<4xf32>) {
   // expected-error @+1 {{'moe.yield' op expects parent op 'moe.kernel'}}
   moe.yield %x : tensor<4xf32>
 }
+
+// -----
+
+func.func @expert_gate_up_not_mxfp4(%x: tensor<4x128xf32>, %i: tensor<4x2xi32>, %gu: tensor<8x192x128xbf16>, %gub: tensor<8x192xbf16>) {
+  // expected-error @+1 {{'moe.expert_gate_up' op gate_up must be an MXFP4 tensor (f4E2M1FN with #mx.block_scaled), got 'tensor<8x192x128xbf16>'}}
+  %a = moe.expert_gate_up %x routed(%i) gate_up(%gu, %gub) swiglu_limit = 7.0 swiglu_alpha = 1.702
+      : (tensor<4x128xf32>, tensor<4x2xi32>, tensor<8x192x128xbf16>, tensor<8x192xbf16>) -> tensor<4x2x96xf32>
+  return
+}
+
+// -----
+
+func.func @expert_gate_up_bad_result(%x: tensor<4x128xf32>, %i: tensor<4x2xi32>, %gu: tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, %gub: tensor<8x192xbf16>) {
+  // expected-error @+1 {{'moe.expert_gate_up' op result must be [rows, top_k, intermediate] = [4, 2, 96], got 'tensor<4x2x192xf32>'}}
+  %a = moe.expert_gate_up %x routed(%i) gate_up(%gu, %gub) swiglu_limit = 7.0 swiglu_alpha = 1.702
+      : (tensor<4x128xf32>, tensor<4x2xi32>, tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x192xbf16>) -> tensor<4x2x192xf32>
+  return
+}
+
+// -----
+
+func.func @expert_gate_up_bad_bias(%x: tensor<4x128xf32>, %i: tensor<4x2xi32>, %gu: tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, %gub: tensor<8x96xbf16>) {
+  // expected-error @+1 {{'moe.expert_gate_up' op gate_up_bias must be [8, 192], got 'tensor<8x96xbf16>'}}
+  %a = moe.expert_gate_up %x routed(%i) gate_up(%gu, %gub) swiglu_limit = 7.0 swiglu_alpha = 1.702
+      : (tensor<4x128xf32>, tensor<4x2xi32>, tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x96xbf16>) -> tensor<4x2x96xf32>
+  return
+}
+
+// -----
+
+func.func @expert_down_bad_inputs(%a: tensor<4x2x96xf32>, %w: tensor<4x2xf32>, %i: tensor<4x2xi32>, %dn: tensor<8x128x64xf4E2M1FN, #mx.block_scaled<axis = 2>>, %dnb: tensor<8x128xbf16>) {
+  // expected-error @+1 {{'moe.expert_down' op down takes 64 inputs but the activation has 96}}
+  %y = moe.expert_down %a routed(%w, %i) down(%dn, %dnb)
+      : (tensor<4x2x96xf32>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128x64xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x128xbf16>) -> tensor<4x128xf32>
+  return
+}
+
+// -----
+
+func.func @expert_down_bad_routing(%a: tensor<4x2x96xf32>, %w: tensor<4x3xf32>, %i: tensor<4x2xi32>, %dn: tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, %dnb: tensor<8x128xbf16>) {
+  // expected-error @+1 {{'moe.expert_down' op routing_weights and expert_indices must be [4, 2]}}
+  %y = moe.expert_down %a routed(%w, %i) down(%dn, %dnb)
+      : (tensor<4x2x96xf32>, tensor<4x3xf32>, tensor<4x2xi32>, tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x128xbf16>) -> tensor<4x128xf32>
+  return
+}
+
+// -----
+
+func.func @expert_down_bad_result(%a: tensor<4x2x96xf32>, %w: tensor<4x2xf32>, %i: tensor<4x2xi32>, %dn: tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, %dnb: tensor<8x128xbf16>) {
+  // expected-error @+1 {{'moe.expert_down' op result must be [4, 128], got 'tensor<4x64xf32>'}}
+  %y = moe.expert_down %a routed(%w, %i) down(%dn, %dnb)
+      : (tensor<4x2x96xf32>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x128xbf16>) -> tensor<4x64xf32>
+  return
+}

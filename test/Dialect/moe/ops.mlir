@@ -383,3 +383,19 @@ func.func @gpt_oss_20b_layer(%tokens: tensor<16xi32>, %slots: tensor<16xi32>, %p
   %tok = moe.sample %l temperature(%t) top_p(%p) seed(%seed) : tensor<16x201088xf32>, f32, f32, i64 -> tensor<16xi32>
   return %tok : tensor<16xi32>
 }
+
+// -----
+
+// The split halves of moe.experts (what moe-split-experts produces).
+// CHECK-LABEL: func.func @expert_halves
+// CHECK:         %[[A:.+]] = moe.expert_gate_up %{{.+}} routed(%{{.+}}) gate_up(%{{.+}}, %{{.+}}) swiglu_limit = 7.000000e+00 swiglu_alpha = 1.702000e+00 : (tensor<4x128xf32>, tensor<4x2xi32>, tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x192xbf16>) -> tensor<4x2x96xf32>
+// CHECK:         moe.expert_down %[[A]] routed(%{{.+}}, %{{.+}}) down(%{{.+}}, %{{.+}}) : (tensor<4x2x96xf32>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x128xbf16>) -> tensor<4x128xf32>
+func.func @expert_halves(%x: tensor<4x128xf32>, %w: tensor<4x2xf32>, %i: tensor<4x2xi32>,
+                         %gu: tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, %gub: tensor<8x192xbf16>,
+                         %dn: tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, %dnb: tensor<8x128xbf16>) -> tensor<4x128xf32> {
+  %a = moe.expert_gate_up %x routed(%i) gate_up(%gu, %gub) swiglu_limit = 7.0 swiglu_alpha = 1.702
+      : (tensor<4x128xf32>, tensor<4x2xi32>, tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x192xbf16>) -> tensor<4x2x96xf32>
+  %y = moe.expert_down %a routed(%w, %i) down(%dn, %dnb)
+      : (tensor<4x2x96xf32>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x128xbf16>) -> tensor<4x128xf32>
+  return %y : tensor<4x128xf32>
+}
