@@ -33,11 +33,11 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     return t;
   }
   if (name == "x86-64-v4") {
-    t.kind = TargetKind::kCpu;
-    t.compute_units = HostCores();
+    // x86-64-v3 with 512-bit vectors.
+    MOERT_ASSIGN_OR_RETURN(t, LookupTarget("x86-64-v3"));
+    t.name = name;
     t.simd_lanes_f32 = 16;
-    t.l2_bytes = 1 << 20;
-    t.required_features = {"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq"};
+    t.required_features.insert(t.required_features.end(), {"avx512f", "avx512bw", "avx512vl", "avx512dq"});
     return t;
   }
   if (name == "sm_90a") {

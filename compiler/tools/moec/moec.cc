@@ -46,19 +46,6 @@ struct Command {
 
 FlagSpec HelpFlag() { return {"help", false, "", "show this help", 'h'}; }
 
-// Prints the comparison line and fails above `tolerance`.
-Status CompareLogits(const moert::SafetensorsFile& file, const std::vector<float>& logits, int64_t rows, int64_t vocab,
-                     double tolerance) {
-  MOERT_ASSIGN_OR_RETURN(double error, moert::LogitsRelativeError(file, logits, rows, vocab));
-  const bool pass = error <= tolerance;
-  std::printf("logits vs %s: relative error %.3e (tolerance %.1e): %s\n", file.path().c_str(), error, tolerance,
-              pass ? "PASS" : "FAIL");
-  if (!pass) {
-    return moert::OutOfRange("logits differ from ", file.path(), " by ", error, " relative, above ", tolerance);
-  }
-  return Status::Ok();
-}
-
 Status RunReference(const ParsedFlags& flags) {
   if (flags.positional().size() != 1) {
     return moert::InvalidArgument("reference takes one MODEL_DIR, got ", flags.positional().size(),
@@ -98,8 +85,8 @@ Status RunReference(const ParsedFlags& flags) {
 
   if (expected) {
     MOERT_ASSIGN_OR_RETURN(double tolerance, flags.GetDouble("tolerance", 1e-5, 0, 1));
-    MOERT_RETURN_IF_ERROR(CompareLogits(*expected, logits, static_cast<int64_t>(prompt.size()), config.vocab_size,
-                                        tolerance));
+    MOERT_RETURN_IF_ERROR(moert::CheckLogitsAgainstFile(*expected, logits, static_cast<int64_t>(prompt.size()),
+                                                        config.vocab_size, tolerance));
   }
   const std::string out = flags.GetString("out");
   if (!out.empty()) {

@@ -1,6 +1,7 @@
 #include "base/tensor_compare.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace moert {
@@ -53,6 +54,16 @@ Result<double> LogitsRelativeError(const SafetensorsFile& file, const std::vecto
   std::vector<float> want(logits.size());
   std::memcpy(want.data(), t->data, want.size() * sizeof(float));  // the mapping may be unaligned for floats
   return RelativeError(logits.data(), want.data(), logits.size());
+}
+
+Status CheckLogitsAgainstFile(const SafetensorsFile& file, const std::vector<float>& logits, int64_t rows,
+                              int64_t vocab, double tolerance) {
+  MOERT_ASSIGN_OR_RETURN(double error, LogitsRelativeError(file, logits, rows, vocab));
+  const bool pass = error <= tolerance;
+  std::printf("logits vs %s: relative error %.3e (tolerance %.1e): %s\n", file.path().c_str(), error, tolerance,
+              pass ? "PASS" : "FAIL");
+  if (!pass) return OutOfRange("logits differ from ", file.path(), " by ", error, " relative, above ", tolerance);
+  return Status::Ok();
 }
 
 }  // namespace moert

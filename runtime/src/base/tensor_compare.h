@@ -25,6 +25,12 @@ Result<std::vector<int64_t>> ReadTokenIds(const SafetensorsFile& file, const cha
 Result<double> LogitsRelativeError(const SafetensorsFile& file, const std::vector<float>& logits, int64_t rows,
                                    int64_t vocab);
 
+// The check both tools' --compare flags make: prints "logits vs FILE:
+// relative error E (tolerance T): PASS|FAIL" to stdout and fails above
+// `tolerance`.
+Status CheckLogitsAgainstFile(const SafetensorsFile& file, const std::vector<float>& logits, int64_t rows,
+                              int64_t vocab, double tolerance);
+
 }  // namespace moert
 
 #endif  // MOERT_BASE_TENSOR_COMPARE_H_

@@ -125,17 +125,6 @@ Result<std::unique_ptr<exec::Runner>> NewRunner(const Artifact& artifact, const 
 }
 
 
-// Prints the comparison line and fails above `tolerance`.
-Status CompareLogits(const SafetensorsFile& file, const std::vector<float>& logits, size_t rows, uint32_t vocab,
-                     double tolerance) {
-  MOERT_ASSIGN_OR_RETURN(double error, LogitsRelativeError(file, logits, static_cast<int64_t>(rows), vocab));
-  const bool pass = error <= tolerance;
-  std::printf("logits vs %s: relative error %.3e (tolerance %.1e): %s\n", file.path().c_str(), error, tolerance,
-              pass ? "PASS" : "FAIL");
-  if (!pass) return OutOfRange("logits differ from ", file.path(), " by ", error, " relative, above ", tolerance);
-  return Status::Ok();
-}
-
 Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> session, NewRunner(artifact, flags));
   const uint32_t vocab = session->vocab_size();
@@ -175,7 +164,7 @@ Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   }
   if (expected) {
     MOERT_ASSIGN_OR_RETURN(double tolerance, flags.GetDouble("tolerance", 1e-4, 0, 1));
-    MOERT_RETURN_IF_ERROR(CompareLogits(*expected, logits, prompt.size(), vocab, tolerance));
+    MOERT_RETURN_IF_ERROR(CheckLogitsAgainstFile(*expected, logits, static_cast<int64_t>(prompt.size()), vocab, tolerance));
   }
   std::vector<int32_t> generated;
   if (generate > 0) {
