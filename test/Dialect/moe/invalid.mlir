@@ -683,3 +683,39 @@ func.func @expert_down_bad_result(%a: tensor<4x2x96xf32>, %w: tensor<4x2xf32>, %
       : (tensor<4x2x96xf32>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x128xbf16>) -> tensor<4x64xf32>
   return
 }
+
+// -----
+
+func.func @expert_gate_up_bad_indices(%x: tensor<4x128xf32>, %i: tensor<3x2xi32>, %gu: tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, %gub: tensor<8x192xbf16>) {
+  // expected-error @+1 {{'moe.expert_gate_up' op input must be [rows, hidden] and expert_indices [rows, top_k], got 'tensor<4x128xf32>' and 'tensor<3x2xi32>'}}
+  %a = moe.expert_gate_up %x routed(%i) gate_up(%gu, %gub) swiglu_limit = 7.0 swiglu_alpha = 1.702
+      : (tensor<4x128xf32>, tensor<3x2xi32>, tensor<8x192x128xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x192xbf16>) -> tensor<4x2x96xf32>
+  return
+}
+
+// -----
+
+func.func @expert_gate_up_wrong_width(%x: tensor<4x128xf32>, %i: tensor<4x2xi32>, %gu: tensor<8x192x256xf4E2M1FN, #mx.block_scaled<axis = 2>>, %gub: tensor<8x192xbf16>) {
+  // expected-error @+1 {{'moe.expert_gate_up' op gate_up must be [experts, 2 * intermediate, 128], got 'tensor<8x192x256xf4E2M1FN, #mx.block_scaled<axis = 2>>'}}
+  %a = moe.expert_gate_up %x routed(%i) gate_up(%gu, %gub) swiglu_limit = 7.0 swiglu_alpha = 1.702
+      : (tensor<4x128xf32>, tensor<4x2xi32>, tensor<8x192x256xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x192xbf16>) -> tensor<4x2x96xf32>
+  return
+}
+
+// -----
+
+func.func @expert_down_bad_activation(%a: tensor<4x96xf32>, %w: tensor<4x2xf32>, %i: tensor<4x2xi32>, %dn: tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, %dnb: tensor<8x128xbf16>) {
+  // expected-error @+1 {{'moe.expert_down' op activation must be [rows, top_k, intermediate], got 'tensor<4x96xf32>'}}
+  %y = moe.expert_down %a routed(%w, %i) down(%dn, %dnb)
+      : (tensor<4x96xf32>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x128xbf16>) -> tensor<4x128xf32>
+  return
+}
+
+// -----
+
+func.func @expert_down_bad_bias(%a: tensor<4x2x96xf32>, %w: tensor<4x2xf32>, %i: tensor<4x2xi32>, %dn: tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, %dnb: tensor<8x96xbf16>) {
+  // expected-error @+1 {{'moe.expert_down' op down_bias must be [8, 128], got 'tensor<8x96xbf16>'}}
+  %y = moe.expert_down %a routed(%w, %i) down(%dn, %dnb)
+      : (tensor<4x2x96xf32>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128x96xf4E2M1FN, #mx.block_scaled<axis = 2>>, tensor<8x96xbf16>) -> tensor<4x128xf32>
+  return
+}
