@@ -278,19 +278,16 @@ Result<std::string> TokenizerPath(const gptoss::Checkpoint& checkpoint, const Co
   return std::string();
 }
 
-// Checks the tokenizer against the model and adds it as a segment.
-Status EmbedTokenizer(const std::string& path, const gptoss::ModelConfig& config, ArtifactWriter& writer) {
-  MOERT_ASSIGN_OR_RETURN(moert::Tokenizer tokenizer, moert::Tokenizer::LoadFile(path));
+// Reads the tokenizer file once, checks it parses and fits the model's
+// vocabulary, and returns its bytes for the artifact.
+Result<std::string> ReadCheckedTokenizer(const std::string& path, const gptoss::ModelConfig& config) {
+  MOERT_ASSIGN_OR_RETURN(std::string bytes, moert::ReadFileToString(path));
+  MOERT_ASSIGN_OR_RETURN(moert::Tokenizer tokenizer, moert::Tokenizer::FromContents(bytes, path));
   if (static_cast<int64_t>(tokenizer.vocab_size()) != config.vocab_size) {
     return moert::InvalidArgument("tokenizer ", path, " has ", tokenizer.vocab_size(),
                                   " token ids but the model's vocabulary has ", config.vocab_size, " rows");
   }
-  MOERT_ASSIGN_OR_RETURN(std::string bytes, moert::ReadFileToString(path));
-  TokenizerDesc desc;
-  desc.ranks_segment = writer.addSegment(std::move(bytes));
-  desc.encoding = "o200k_harmony";
-  writer.setTokenizer(desc);
-  return Status::Ok();
+  return bytes;
 }
 
 }  // namespace
@@ -300,8 +297,9 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   MOERT_ASSIGN_OR_RETURN(TargetDescription target, LookupTarget(options.target));
   // Check the tokenizer before the long part of the compile.
   MOERT_ASSIGN_OR_RETURN(std::string tokenizerPath, TokenizerPath(checkpoint, options));
+  std::string tokenizerBytes;
   if (!tokenizerPath.empty()) {
-    MOERT_RETURN_IF_ERROR(moert::Tokenizer::LoadFile(tokenizerPath).status());
+    MOERT_ASSIGN_OR_RETURN(tokenizerBytes, ReadCheckedTokenizer(tokenizerPath, checkpoint.config()));
   }
   mlir::DialectRegistry registry;
   mlir::MLIRContext context(registry);
@@ -370,7 +368,12 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
     writer.addEntryPoint(std::move(ep));
   }
   writer.setActivationArenaSize(arena);
-  if (!tokenizerPath.empty()) MOERT_RETURN_IF_ERROR(EmbedTokenizer(tokenizerPath, config, writer));
+  if (!tokenizerPath.empty()) {
+    TokenizerDesc tokenizer;
+    tokenizer.ranks_segment = writer.addSegment(std::move(tokenizerBytes));
+    tokenizer.encoding = "o200k_harmony";
+    writer.setTokenizer(tokenizer);
+  }
 
   // The self-test: what the reference executor computes for a few tokens.
   const int64_t n = std::min<int64_t>(options.probe_tokens, options.import.prefill_chunk);

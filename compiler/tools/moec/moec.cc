@@ -156,8 +156,10 @@ Status RunSynth(const ParsedFlags& flags) {
   options.max_shard_bytes = static_cast<uint64_t>(shard);
   options.sparse = flags.Has("sparse");
   const std::string tokenizer = flags.GetString("tokenizer");
+  std::string tokenizer_bytes;
   if (!tokenizer.empty()) {
-    MOERT_ASSIGN_OR_RETURN(moert::Tokenizer loaded, moert::Tokenizer::LoadFile(tokenizer));
+    MOERT_ASSIGN_OR_RETURN(tokenizer_bytes, moert::ReadFileToString(tokenizer));
+    MOERT_ASSIGN_OR_RETURN(moert::Tokenizer loaded, moert::Tokenizer::FromContents(tokenizer_bytes, tokenizer));
     if (static_cast<int64_t>(loaded.vocab_size()) != options.config.vocab_size) {
       return moert::InvalidArgument("--tokenizer ", tokenizer, " has ", loaded.vocab_size(),
                                     " token ids; the model needs --vocab ", loaded.vocab_size(),
@@ -167,9 +169,9 @@ Status RunSynth(const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(SynthSummary summary, WriteSyntheticCheckpoint(options, out));
   if (!tokenizer.empty()) {
     // Keep the format's conventional name so `moec compile` finds it.
-    MOERT_ASSIGN_OR_RETURN(std::string bytes, moert::ReadFileToString(tokenizer));
-    const bool json = !bytes.empty() && bytes[0] == '{';
-    MOERT_RETURN_IF_ERROR(moert::WriteStringToFile(moert::JoinPath(out, json ? "tokenizer.json" : "tokenizer.tiktoken"), bytes));
+    const bool json = moert::Tokenizer::IsHuggingFaceJson(tokenizer_bytes);
+    MOERT_RETURN_IF_ERROR(moert::WriteStringToFile(
+        moert::JoinPath(out, json ? "tokenizer.json" : "tokenizer.tiktoken"), tokenizer_bytes));
   }
   std::printf("wrote %s: %" PRIu64 " tensors, %" PRIu64 " bytes of tensor data in %" PRIu64 " shard%s%s\n",
               out.c_str(), summary.num_tensors, summary.tensor_bytes, summary.num_shards,

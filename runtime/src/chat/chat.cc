@@ -48,9 +48,7 @@ Result<Tokenizer> TokenizerFromArtifact(const Artifact& artifact) {
   ByteSpan bytes = artifact.segment(table->ranks_segment());
   std::string_view text(reinterpret_cast<const char*>(bytes.data), bytes.size);
   const std::string name = StrCat(artifact.source(), " (tokenizer segment ", table->ranks_segment(), ")");
-  Result<Tokenizer> tokenizer = !text.empty() && text[0] == '{' ? Tokenizer::FromHuggingFaceJson(text, name)
-                                                                 : Tokenizer::FromTiktokenText(text, name);
-  return tokenizer;
+  return Tokenizer::FromContents(text, name);
 }
 
 Status CheckUtf8(std::string_view text, const std::string& what) {

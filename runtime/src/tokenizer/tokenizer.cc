@@ -259,14 +259,19 @@ Result<Tokenizer> Tokenizer::FromHuggingFaceJson(std::string_view json,
   return tokenizer;
 }
 
+bool Tokenizer::IsHuggingFaceJson(std::string_view contents) {
+  const size_t first = contents.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && contents[first] == '{';
+}
+
+Result<Tokenizer> Tokenizer::FromContents(std::string_view contents, const std::string& source_name) {
+  return IsHuggingFaceJson(contents) ? FromHuggingFaceJson(contents, source_name)
+                                     : FromTiktokenText(contents, source_name);
+}
+
 Result<Tokenizer> Tokenizer::LoadFile(const std::string& path) {
   MOERT_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
-  std::string_view view = file.view();
-  size_t first = view.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && view[first] == '{') {
-    return FromHuggingFaceJson(view, path);
-  }
-  return FromTiktokenText(view, path);
+  return FromContents(file.view(), path);
 }
 
 std::optional<TokenId> Tokenizer::FindSpecialToken(std::string_view name) const {

@@ -79,7 +79,10 @@ class Tokenizer {
   static Result<Tokenizer> FromHuggingFaceJson(std::string_view json,
                                                const std::string& source_name);
 
-  // Picks the loader by content: a file starting with '{' is tokenizer.json.
+  // Picks the parser by content: text whose first non-blank character is '{'
+  // is a tokenizer.json, anything else a .tiktoken ranks file.
+  static bool IsHuggingFaceJson(std::string_view contents);
+  static Result<Tokenizer> FromContents(std::string_view contents, const std::string& source_name);
   static Result<Tokenizer> LoadFile(const std::string& path);
 
   uint32_t num_ranks() const { return vocabulary_.size(); }
