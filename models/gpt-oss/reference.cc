@@ -81,32 +81,37 @@ void DecodeExpertRow(const WeightRef& blocks, const WeightRef& scales, int64_t e
 
 }  // namespace
 
-RopeParameters ComputeRopeParameters(const ModelConfig& c) {
+RopeParameters ComputeYarnRope(const YarnScaling& yarn, int64_t head_dim) {
   RopeParameters rope;
-  const int64_t half = c.head_dim / 2;
-  const double d = static_cast<double>(c.head_dim);
-  const double log_theta = std::log(c.rope_theta);
-  const double context = static_cast<double>(c.rope_original_context);
+  const double d = static_cast<double>(head_dim);
+  const double log_theta = std::log(yarn.theta);
+  const double context = static_cast<double>(yarn.original_context);
   // The range of pair indices between pure extrapolation (fast rotations,
   // kept) and pure interpolation (slow rotations, divided by the factor).
-  double low = (d / 2) * std::log(context / (c.rope_beta_fast * 2 * kPi)) / log_theta;
-  double high = (d / 2) * std::log(context / (c.rope_beta_slow * 2 * kPi)) / log_theta;
-  if (c.rope_truncate) {
+  double low = (d / 2) * std::log(context / (yarn.beta_fast * 2 * kPi)) / log_theta;
+  double high = (d / 2) * std::log(context / (yarn.beta_slow * 2 * kPi)) / log_theta;
+  if (yarn.truncate) {
     low = std::floor(low);
     high = std::ceil(high);
   }
   low = std::max(low, 0.0);
   high = std::min(high, d / 2 - 1);
   if (high == low) high += 0.001;  // avoid a zero-width ramp
-  for (int64_t i = 0; i < half; ++i) {
-    const double freq = std::pow(c.rope_theta, 2.0 * static_cast<double>(i) / d);
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double freq = std::pow(yarn.theta, 2.0 * static_cast<double>(i) / d);
     const double ramp = std::clamp((static_cast<double>(i) - low) / (high - low), 0.0, 1.0);
     const double extrapolation = 1.0 / freq;
-    const double interpolation = 1.0 / (c.rope_scaling_factor * freq);
+    const double interpolation = 1.0 / (yarn.factor * freq);
     rope.inv_freq.push_back(interpolation * ramp + extrapolation * (1.0 - ramp));
   }
-  rope.concentration = c.rope_scaling_factor > 1 ? 0.1 * std::log(c.rope_scaling_factor) + 1.0 : 1.0;
+  rope.concentration = yarn.factor > 1 ? 0.1 * std::log(yarn.factor) + 1.0 : 1.0;
   return rope;
+}
+
+RopeParameters ComputeRopeParameters(const ModelConfig& c) {
+  return ComputeYarnRope({c.rope_theta, c.rope_scaling_factor, c.rope_beta_fast, c.rope_beta_slow,
+                          c.rope_original_context, c.rope_truncate},
+                         c.head_dim);
 }
 
 int64_t ArgMax(const float* values, int64_t n) {

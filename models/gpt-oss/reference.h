@@ -32,6 +32,18 @@ struct RopeParameters {
 };
 RopeParameters ComputeRopeParameters(const ModelConfig& config);
 
+// The same from the YaRN parameters alone (what the moe dialect's
+// #moe.yarn carries), so compiled kernels use the oracle's formula.
+struct YarnScaling {
+  double theta = 0;
+  double factor = 1;
+  double beta_fast = 32;
+  double beta_slow = 1;
+  int64_t original_context = 4096;
+  bool truncate = false;
+};
+RopeParameters ComputeYarnRope(const YarnScaling& yarn, int64_t head_dim);
+
 class ReferenceExecutor {
  public:
   // `checkpoint` must outlive the executor.

@@ -10,6 +10,7 @@
 
 #include "base/file_map.h"
 #include "dialects/moe/MoeDialect.h"
+#include "gpt-oss/reference.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -76,30 +77,15 @@ Status RequireBf16(Value v, llvm::StringRef what, llvm::StringRef kernel) {
   return moert::Unimplemented("kernel ", kernel.str(), ": the CPU target reads bf16 ", what.str(), ", got ", type);
 }
 
-// YaRN inverse frequencies as the reference executor computes them.
+// YaRN inverse frequencies exactly as the reference executor computes them.
 std::vector<float> InverseFrequencies(moe::YarnAttr yarn, int64_t head_dim, float* concentration) {
-  const double theta = yarn.getTheta().convertToDouble(), factor = yarn.getFactor().convertToDouble();
-  const double d = static_cast<double>(head_dim), context = static_cast<double>(yarn.getOriginalContext());
-  const double kPi = 3.14159265358979323846;
-  double low = (d / 2) * std::log(context / (yarn.getBetaFast().convertToDouble() * 2 * kPi)) / std::log(theta);
-  double high = (d / 2) * std::log(context / (yarn.getBetaSlow().convertToDouble() * 2 * kPi)) / std::log(theta);
-  if (yarn.getTruncate()) {
-    low = std::floor(low);
-    high = std::ceil(high);
-  }
-  low = std::max(low, 0.0);
-  high = std::min(high, d / 2 - 1);
-  if (high == low) high += 0.001;
-  std::vector<float> inv;
-  for (int64_t i = 0; i < head_dim / 2; ++i) {
-    const double freq = std::pow(theta, 2.0 * static_cast<double>(i) / d);
-    const double ramp = std::clamp((static_cast<double>(i) - low) / (high - low), 0.0, 1.0);
-    inv.push_back(static_cast<float>((1.0 / (factor * freq)) * ramp + (1.0 / freq) * (1.0 - ramp)));
-  }
-  *concentration = static_cast<float>(factor > 1 ? 0.1 * std::log(factor) + 1.0 : 1.0);
-  return inv;
+  const gptoss::RopeParameters rope = gptoss::ComputeYarnRope(
+      {yarn.getTheta().convertToDouble(), yarn.getFactor().convertToDouble(), yarn.getBetaFast().convertToDouble(),
+       yarn.getBetaSlow().convertToDouble(), yarn.getOriginalContext(), yarn.getTruncate()},
+      head_dim);
+  *concentration = static_cast<float>(rope.concentration);
+  return std::vector<float>(rope.inv_freq.begin(), rope.inv_freq.end());
 }
-
 
 }  // namespace
 
