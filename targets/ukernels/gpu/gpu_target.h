@@ -1,10 +1,18 @@
 // Per-target hooks of the GPU microkernels (ukernels.cpp): ids, the warp
-// (NVIDIA) / wavefront (AMD) width and its float sum, the block barrier,
-// address-space-qualified loads, and the little math the kernels need.
+// (NVIDIA) / wavefront (AMD) width and its cross-lane primitives, the block
+// barrier, address-space-qualified loads, and the little math the kernels
+// need.
 //
-// Everything here compiles to target intrinsics or plain LLVM instructions:
-// no libdevice (__nv_*) or ocml/ockl (__ocml_*, __ockl_*) calls, so linking
-// the microkernel bitcode needs no vendor device library.
+// Three targets: nvptx64 (sm_90a), amdgcn (gfx942), and the host SIMT
+// emulator (simt_host.h, MOEC_UK_SIMT_HOST), which runs the same kernel
+// bodies on the CPU, one fiber per GPU thread, so the unit tests check their
+// numerics and their barrier/warp discipline with either warp width. Only
+// the few primitives in the per-target blocks below differ; everything after
+// them (the warp sums built from the primitives included) is shared.
+//
+// On the GPUs everything here compiles to target intrinsics or plain LLVM
+// instructions: no libdevice (__nv_*) or ocml/ockl (__ocml_*, __ockl_*)
+// calls, so linking the microkernel bitcode needs no vendor device library.
 //
 // The code generator launches 1-D grids of 1-D blocks (256 threads); the
 // kernels read the real sizes, so any block size that is a multiple of the
@@ -17,17 +25,30 @@
 // Every function is convergent: it may contain warp shuffles or barriers, so
 // no optimisation may make a call to it depend on more control flow.
 #define UK_DEVICE static inline __attribute__((always_inline, convergent))
+
+#if defined(MOEC_UK_SIMT_HOST)
+// Host emulation: C++ linkage inside a namespace per warp width, so both
+// builds live in one test binary; one address space.
+#define UK_EXPORT __attribute__((convergent))
+#define UK_BEGIN_EXPORTS namespace MOEC_UK_SIMT_HOST {
+#define UK_END_EXPORTS }
+#define UK_AS_GLOBAL
+#define UK_AS_SHARED
+#define UK_SHARED_ARRAY(type, name, n) static type name[n] __attribute__((aligned(16)))
+#else
 // Exported microkernels are always_inline too: the code generator's kernels
 // are thin wrappers, and inlining lets the backends see the kernel's
 // parameters (address spaces, noalias) and avoids a call frame.
 #define UK_EXPORT extern "C" __attribute__((always_inline, convergent, visibility("default")))
-
+#define UK_BEGIN_EXPORTS
+#define UK_END_EXPORTS
 // Address spaces shared by NVPTX and AMDGPU: 1 global, 3 block-shared.
 #define UK_AS_GLOBAL __attribute__((address_space(1)))
 #define UK_AS_SHARED __attribute__((address_space(3)))
 // A block-shared array: a static in address space 3 with no initializer.
 #define UK_SHARED_ARRAY(type, name, n) \
   static UK_AS_SHARED type name[n] __attribute__((loader_uninitialized, aligned(16)))
+#endif
 
 typedef unsigned int uk_u32x4 __attribute__((ext_vector_type(4)));
 typedef float uk_f32x4 __attribute__((ext_vector_type(4)));
@@ -45,13 +66,9 @@ UK_DEVICE int64_t BlockSize() { return __nvvm_read_ptx_sreg_ntid_x(); }
 // bar.sync 0: also orders shared and global memory within the block.
 UK_DEVICE void Barrier() { __nvvm_barrier_sync(0); }
 
-// Butterfly sum over the 32 lanes; every lane gets the same bits. All 32
-// lanes must call it (full mask).
-UK_DEVICE float WarpSum(float v) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) v += __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, offset, 0x1f);
-  return v;
-}
+// The value of lane (this lane xor mask); all 32 lanes must call it.
+UK_DEVICE float ShuffleXor(float v, int mask) { return __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, mask, 0x1f); }
+#define UK_WARP_SUM_BUTTERFLY 1
 
 // ex2.approx.f32 (MUFU.EX2).
 UK_DEVICE float Exp2(float x) { return __nvvm_ex2_approx_f(x); }
@@ -91,29 +108,87 @@ UK_DEVICE float Dpp(float v) {
       float, __builtin_amdgcn_update_dpp(0, __builtin_bit_cast(int, v), Ctrl, 0xf, 0xf, false));
 }
 
-// All-lanes sum over the 64 lanes of a wavefront; every lane gets the same
-// bits. DPP within each row of 16 (xor 1, xor 2, then the half-row and row
-// mirrors, which pair each lane with one of the other quad/half), ds_swizzle
-// across rows (xor 16 within each 32), readlane across the two halves. No
-// LDS round trip (ds_swizzle uses the LDS crossbar, not its memory). All 64
-// lanes must be active.
-UK_DEVICE float WarpSum(float v) {
-  v += Dpp<0xB1>(v);   // quad_perm:[1,0,3,2]
-  v += Dpp<0x4E>(v);   // quad_perm:[2,3,0,1]
-  v += Dpp<0x141>(v);  // row_half_mirror: lane 7 - i of its 8
-  v += Dpp<0x140>(v);  // row_mirror: lane 15 - i of its 16
-  // Bit mode: and_mask 0x1f, or_mask 0, xor_mask 0x10.
-  v += __builtin_bit_cast(float, __builtin_amdgcn_ds_swizzle(__builtin_bit_cast(int, v), 0x401F));
-  const int bits = __builtin_bit_cast(int, v);
-  return __builtin_bit_cast(float, __builtin_amdgcn_readlane(bits, 0)) +
-         __builtin_bit_cast(float, __builtin_amdgcn_readlane(bits, 32));
+// ds_swizzle in bit mode: the value of lane ((lane & and) | or) ^ xor within
+// each 32 (pattern = and | or << 5 | xor << 10); the LDS crossbar, not a
+// memory round trip.
+template <int Pattern>
+UK_DEVICE float Swizzle(float v) {
+  return __builtin_bit_cast(float, __builtin_amdgcn_ds_swizzle(__builtin_bit_cast(int, v), Pattern));
 }
+
+// The value of lane `lane` (uniform), as a scalar.
+UK_DEVICE float ReadLane(float v, int lane) {
+  return __builtin_bit_cast(float, __builtin_amdgcn_readlane(__builtin_bit_cast(int, v), lane));
+}
+#define UK_WARP_SUM_DPP 1
 
 // v_exp_f32.
 UK_DEVICE float Exp2(float x) { return __builtin_amdgcn_exp2f(x); }
 
+#elif defined(MOEC_UK_SIMT_HOST)
+
+}  // namespace uk
+#include "simt_host.h"
+namespace uk {
+
+constexpr int kWarpSize = MOEC_UK_SIMT_WARP_SIZE;
+static_assert(kWarpSize == 32 || kWarpSize == 64, "the emulator models NVIDIA warps and AMD wavefronts");
+UK_DEVICE int64_t ThreadId() { return moec::simt::ThreadId(); }
+UK_DEVICE int64_t BlockId() { return moec::simt::BlockId(); }
+UK_DEVICE int64_t BlockCount() { return moec::simt::BlockCount(); }
+UK_DEVICE int64_t BlockSize() { return moec::simt::BlockSize(); }
+UK_DEVICE void Barrier() { moec::simt::Barrier(); }
+
+UK_DEVICE float ShuffleXor(float v, int mask) {
+  return __builtin_bit_cast(float, moec::simt::ShuffleXor(__builtin_bit_cast(uint32_t, v), mask));
+}
+template <int Ctrl>
+UK_DEVICE float Dpp(float v) {
+  return __builtin_bit_cast(float, moec::simt::Dpp(__builtin_bit_cast(uint32_t, v), Ctrl));
+}
+template <int Pattern>
+UK_DEVICE float Swizzle(float v) {
+  return __builtin_bit_cast(float, moec::simt::Swizzle(__builtin_bit_cast(uint32_t, v), Pattern));
+}
+UK_DEVICE float ReadLane(float v, int lane) {
+  return __builtin_bit_cast(float, moec::simt::ReadLane(__builtin_bit_cast(uint32_t, v), lane));
+}
+#if MOEC_UK_SIMT_WARP_SIZE == 32
+#define UK_WARP_SUM_BUTTERFLY 1
 #else
-#error "gpu_target.h: compile for nvptx64-nvidia-cuda or amdgcn-amd-amdhsa"
+#define UK_WARP_SUM_DPP 1
+#endif
+
+// The hardware's exp2 is an approximation (ex2.approx, v_exp_f32); the
+// emulator uses the correctly rounded one, so results agree to ~2 ulp.
+UK_DEVICE float Exp2(float x) { return __builtin_exp2f(x); }
+
+#else
+#error "gpu_target.h: compile for nvptx64-nvidia-cuda, amdgcn-amd-amdhsa or the host emulator (MOEC_UK_SIMT_HOST)"
+#endif
+
+#if defined(UK_WARP_SUM_BUTTERFLY)
+// Butterfly sum over the 32 lanes; every lane gets the same bits. All 32
+// lanes must call it.
+UK_DEVICE float WarpSum(float v) {
+#pragma unroll
+  for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) v += ShuffleXor(v, offset);
+  return v;
+}
+#elif defined(UK_WARP_SUM_DPP)
+// All-lanes sum over the 64 lanes of a wavefront; every lane gets the same
+// bits. DPP within each row of 16 (xor 1, xor 2, then the half-row and row
+// mirrors, which pair each lane with one of the other quad/half), ds_swizzle
+// across rows (xor 16 within each 32), readlane across the two halves. No
+// LDS round trip. All 64 lanes must be active.
+UK_DEVICE float WarpSum(float v) {
+  v += Dpp<0xB1>(v);      // quad_perm:[1,0,3,2]
+  v += Dpp<0x4E>(v);      // quad_perm:[2,3,0,1]
+  v += Dpp<0x141>(v);     // row_half_mirror: lane 7 - i of its 8
+  v += Dpp<0x140>(v);     // row_mirror: lane 15 - i of its 16
+  v += Swizzle<0x401F>(v);  // and 0x1f, or 0, xor 0x10
+  return ReadLane(v, 0) + ReadLane(v, 32);
+}
 #endif
 
 constexpr int kMaxBlockSize = 1024;
@@ -158,7 +233,9 @@ UK_DEVICE void SinCos(double angle, float* sin_out, float* cos_out) {
 // 16-byte loads: ld.global.v4 / global_load_dwordx4 (p 16-byte aligned).
 UK_DEVICE uk_u32x4 LoadGlobalU32x4(const void* p) { return *(const UK_AS_GLOBAL uk_u32x4*)p; }
 UK_DEVICE uk_f32x4 LoadF32x4(const UK_AS_GLOBAL float* p) { return *(const UK_AS_GLOBAL uk_f32x4*)p; }
+#if !defined(MOEC_UK_SIMT_HOST)  // one address space on the host
 UK_DEVICE uk_f32x4 LoadF32x4(const UK_AS_SHARED float* p) { return *(const UK_AS_SHARED uk_f32x4*)p; }
+#endif
 UK_DEVICE uint8_t LoadGlobalU8(const uint8_t* p) { return *(const UK_AS_GLOBAL uint8_t*)p; }
 UK_DEVICE uint16_t LoadGlobalU16(const uint16_t* p) { return *(const UK_AS_GLOBAL uint16_t*)p; }
 UK_DEVICE const UK_AS_GLOBAL float* AsGlobal(const float* p) { return (const UK_AS_GLOBAL float*)p; }

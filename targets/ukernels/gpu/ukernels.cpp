@@ -164,6 +164,8 @@ UK_DEVICE void Linear3Row(int64_t r, XPtr row, int64_t k, bool vec, const uint16
 
 }  // namespace
 
+UK_BEGIN_EXPORTS
+
 // out[r, :] = table[tokens[r], :] (out-of-range tokens read row 0).
 // Thread mapping: element-wise, one thread per output element (r, i),
 // grid-stride over rows * hidden.
@@ -473,3 +475,5 @@ UK_EXPORT void moec_uk_add(const float* a, const float* b, float* out, int64_t n
   const int64_t stride = GridThreads();
   for (int64_t i = GlobalThread(); i < n; i += stride) out[i] = a[i] + b[i];
 }
+
+UK_END_EXPORTS

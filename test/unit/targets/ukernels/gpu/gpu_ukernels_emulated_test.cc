@@ -1,0 +1,407 @@
+// Numerics of the GPU microkernels (targets/ukernels/gpu/ukernels.cpp), run
+// on the host under the SIMT emulator with 32-lane warps (NVIDIA's, with
+// butterfly shuffles) and 64-lane wavefronts (AMD's, with DPP, ds_swizzle
+// and readlane), against their CPU twins (targets/ukernels/cpu/ukernels.cpp).
+//
+// What this checks: the kernel bodies shared by sm_90a and gfx942 (thread
+// mapping, grid-stride loops, shared-memory use and barriers, the warp sums
+// built from the cross-lane primitives, MXFP4/bf16 decoding, the attention
+// ring and window logic, the matrix-tile path with the warp-matrix fragment
+// layouts) compute what the CPU kernels compute. What it cannot check: the
+// instructions that implement the primitives on real hardware (shfl.sync,
+// DPP, ds_swizzle, mma.sync, v_mfma), the hardware exp2 approximation, and
+// anything about timing or memory ordering between blocks.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/numeric_formats.h"
+#include "simt_host.h"
+
+// The CPU microkernels: the GPU ones' parameters plus (workgroup, workgroups).
+extern "C" {
+void moec_uk_embedding(const uint16_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t);
+void moec_uk_linear3(const float*, const uint16_t*, float, int64_t, int64_t, const uint16_t*, const uint16_t*,
+                     const float*, float*, int64_t, const uint16_t*, const uint16_t*, float*, int64_t,
+                     const uint16_t*, const uint16_t*, float*, int64_t, float*, int64_t, int64_t);
+void moec_uk_router(const float*, const uint16_t*, float, const uint16_t*, const uint16_t*, float*, int32_t*, float*,
+                    int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, const float*, float, int64_t,
+                  int64_t);
+void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*, const int32_t*,
+                       const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float, int64_t,
+                       int64_t);
+void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, float, float, int64_t, int64_t);
+void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*, const float*,
+                         float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+void moec_uk_add(const float*, const float*, float*, int64_t, int64_t, int64_t);
+}
+
+// The GPU microkernels as the two emulator builds export them.
+#define MOEC_DECLARE_GPU_UKERNELS(ns)                                                                              \
+  namespace ns {                                                                                                   \
+  void moec_uk_embedding(const uint16_t*, const int32_t*, float*, int64_t, int64_t, int64_t);                      \
+  void moec_uk_linear3(const float*, const uint16_t*, float, int64_t, int64_t, const uint16_t*, const uint16_t*,   \
+                       const float*, float*, int64_t, const uint16_t*, const uint16_t*, float*, int64_t,           \
+                       const uint16_t*, const uint16_t*, float*, int64_t, float*);                                 \
+  void moec_uk_router(const float*, const uint16_t*, float, const uint16_t*, const uint16_t*, float*, int32_t*,    \
+                      float*, int64_t, int64_t, int64_t, int64_t);                                                 \
+  void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, const float*, float);         \
+  void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*,                \
+                         const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,      \
+                         int64_t, float);                                                                          \
+  void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t,      \
+                              int64_t, int64_t, int64_t, int64_t, float, float);                                   \
+  void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*,            \
+                           const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t);                     \
+  void moec_uk_add(const float*, const float*, float*, int64_t);                                                   \
+  }
+MOEC_DECLARE_GPU_UKERNELS(warp32)
+MOEC_DECLARE_GPU_UKERNELS(warp64)
+
+namespace {
+
+struct GpuUkernels {
+  int64_t warp_size;
+  decltype(&warp32::moec_uk_embedding) embedding;
+  decltype(&warp32::moec_uk_linear3) linear3;
+  decltype(&warp32::moec_uk_router) router;
+  decltype(&warp32::moec_uk_rope) rope;
+  decltype(&warp32::moec_uk_attention) attention;
+  decltype(&warp32::moec_uk_expert_gate_up) expert_gate_up;
+  decltype(&warp32::moec_uk_expert_down) expert_down;
+  decltype(&warp32::moec_uk_add) add;
+};
+
+#define MOEC_GPU_UKERNELS(ns, warp)                                                                       \
+  GpuUkernels {                                                                                            \
+    warp, ns::moec_uk_embedding, ns::moec_uk_linear3, ns::moec_uk_router, ns::moec_uk_rope,               \
+        ns::moec_uk_attention, ns::moec_uk_expert_gate_up, ns::moec_uk_expert_down, ns::moec_uk_add       \
+  }
+
+void PrintTo(const GpuUkernels& k, std::ostream* os) { *os << k.warp_size << "-lane warps"; }
+
+// A grid shape: (blocks, warps per block).
+struct Grid {
+  int64_t blocks, warps;
+};
+// One warp alone; and several multi-warp blocks (grid-stride loops, block
+// reductions and barriers across warps).
+const Grid kGrids[] = {{1, 1}, {3, 4}};
+
+// Runs `body` as a kernel on the emulator and fails the test on a launch
+// error (divergence, deadlock).
+template <typename Body>
+void Launch(const GpuUkernels& k, const Grid& grid, Body body) {
+  const char* error = moec::simt::Launch(
+      grid.blocks, grid.warps * k.warp_size, k.warp_size,
+      [](void* context) { (*static_cast<Body*>(context))(); }, &body);
+  ASSERT_STREQ(error, "") << "grid " << grid.blocks << " x " << grid.warps << " warps";
+}
+
+std::vector<float> RandomFloats(size_t n, float lo, float hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<uint16_t> RandomBf16(size_t n, float lo, float hi, uint32_t seed) {
+  std::vector<uint16_t> v(n);
+  const std::vector<float> f = RandomFloats(n, lo, hi, seed);
+  for (size_t i = 0; i < n; ++i) v[i] = moert::FloatToBf16(f[i]);
+  return v;
+}
+
+// An MXFP4 weight of `rows` rows of `k` values: random codes, then scales
+// around 2^-3.
+std::vector<uint8_t> RandomMxfp4(int64_t rows, int64_t k, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int64_t blocks = rows * (k / 32);
+  std::vector<uint8_t> v(static_cast<size_t>(blocks * 17));
+  for (int64_t i = 0; i < blocks * 16; ++i) v[i] = static_cast<uint8_t>(rng());
+  for (int64_t i = 0; i < blocks; ++i) v[blocks * 16 + i] = static_cast<uint8_t>(122 + rng() % 4);
+  return v;
+}
+
+// Largest difference relative to the reference's largest magnitude (at
+// least 1): sums in another order differ in the last bits only.
+void ExpectClose(const std::vector<float>& got, const std::vector<float>& want, double tolerance,
+                 const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double scale = 1, worst = 0;
+  size_t worst_at = 0;
+  for (float w : want) scale = std::max(scale, static_cast<double>(std::fabs(w)));
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double diff = std::fabs(static_cast<double>(got[i]) - want[i]);
+    if (!(diff <= worst)) worst = diff, worst_at = i;
+  }
+  EXPECT_LE(worst / scale, tolerance) << what << ": element " << worst_at << " is " << got[worst_at] << ", want "
+                                      << want[worst_at];
+}
+
+constexpr double kTolerance = 2e-6;
+
+class GpuUkernelsEmulated : public ::testing::TestWithParam<GpuUkernels> {};
+
+TEST_P(GpuUkernelsEmulated, Embedding) {
+  const GpuUkernels& k = GetParam();
+  const int64_t rows = 5, hidden = 72, vocab = 11;
+  const std::vector<uint16_t> table = RandomBf16(vocab * hidden, -1, 1, 1);
+  const std::vector<int32_t> tokens = {3, 0, 10, -1, 7};
+  std::vector<float> want(rows * hidden);
+  moec_uk_embedding(table.data(), tokens.data(), want.data(), rows, hidden, vocab, 0, 1);
+  for (const Grid& grid : kGrids) {
+    std::vector<float> got(rows * hidden, -9);
+    Launch(k, grid, [&] { k.embedding(table.data(), tokens.data(), got.data(), rows, hidden, vocab); });
+    EXPECT_EQ(got, want);
+  }
+}
+
+// Three outputs, a residual on the first; with and without the RMSNorm, and
+// with k a multiple of 8 (16-byte loads) or not (scalar loads).
+TEST_P(GpuUkernelsEmulated, Linear3) {
+  const GpuUkernels& k = GetParam();
+  for (const int64_t depth : {int64_t{96}, int64_t{44}}) {
+    for (const bool norm : {true, false}) {
+      const int64_t rows = 3, n0 = 40, n1 = 8, n2 = 8;
+      const std::vector<float> x = RandomFloats(rows * depth, -2, 2, 2);
+      const std::vector<uint16_t> gain = RandomBf16(depth, 0.8f, 1.2f, 3);
+      const std::vector<uint16_t> w0 = RandomBf16(n0 * depth, -0.2f, 0.2f, 4), w1 = RandomBf16(n1 * depth, -1, 1, 5),
+                                  w2 = RandomBf16(n2 * depth, -1, 1, 6);
+      const std::vector<uint16_t> b0 = RandomBf16(n0, -1, 1, 7), b1 = RandomBf16(n1, -1, 1, 8),
+                                  b2 = RandomBf16(n2, -1, 1, 9);
+      const std::vector<float> res = RandomFloats(rows * n0, -1, 1, 10);
+      const uint16_t* g = norm ? gain.data() : nullptr;
+      std::vector<float> want0(rows * n0), want1(rows * n1), want2(rows * n2), want_norm(rows * depth);
+      moec_uk_linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), want0.data(), n0, w1.data(),
+                      b1.data(), want1.data(), n1, w2.data(), b2.data(), want2.data(), n2,
+                      norm ? want_norm.data() : nullptr, 0, 1);
+      for (const Grid& grid : kGrids) {
+        std::vector<float> got0(rows * n0), got1(rows * n1), got2(rows * n2), got_norm(rows * depth);
+        Launch(k, grid, [&] {
+          k.linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), got0.data(), n0, w1.data(),
+                    b1.data(), got1.data(), n1, w2.data(), b2.data(), got2.data(), n2,
+                    norm ? got_norm.data() : nullptr);
+        });
+        const std::string what = "k " + std::to_string(depth) + (norm ? " normed" : "");
+        ExpectClose(got0, want0, kTolerance, what + " out0");
+        ExpectClose(got1, want1, kTolerance, what + " out1");
+        ExpectClose(got2, want2, kTolerance, what + " out2");
+        if (norm) ExpectClose(got_norm, want_norm, kTolerance, what + " normed rows");
+      }
+    }
+  }
+}
+
+TEST_P(GpuUkernelsEmulated, Router) {
+  const GpuUkernels& k = GetParam();
+  const int64_t rows = 4, d = 64, experts = 32, top_k = 4;
+  const std::vector<float> x = RandomFloats(rows * d, -2, 2, 11);
+  const std::vector<uint16_t> gain = RandomBf16(d, 0.8f, 1.2f, 12), w = RandomBf16(experts * d, -0.3f, 0.3f, 13),
+                              b = RandomBf16(experts, -0.5f, 0.5f, 14);
+  std::vector<float> want_weights(rows * top_k), want_norm(rows * d);
+  std::vector<int32_t> want_indices(rows * top_k);
+  moec_uk_router(x.data(), gain.data(), 1e-5f, w.data(), b.data(), want_weights.data(), want_indices.data(),
+                 want_norm.data(), rows, d, experts, top_k, 0, 1);
+  for (const Grid& grid : kGrids) {
+    std::vector<float> got_weights(rows * top_k), got_norm(rows * d);
+    std::vector<int32_t> got_indices(rows * top_k);
+    Launch(k, grid, [&] {
+      k.router(x.data(), gain.data(), 1e-5f, w.data(), b.data(), got_weights.data(), got_indices.data(),
+               got_norm.data(), rows, d, experts, top_k);
+    });
+    EXPECT_EQ(got_indices, want_indices);
+    ExpectClose(got_weights, want_weights, 1e-5, "routing weights");
+    ExpectClose(got_norm, want_norm, kTolerance, "normed rows");
+  }
+}
+
+TEST_P(GpuUkernelsEmulated, Rope) {
+  const GpuUkernels& k = GetParam();
+  const int64_t rows = 4, head_dim = 64, width = 3 * head_dim;
+  const std::vector<float> x = RandomFloats(rows * width, -2, 2, 15);
+  const std::vector<int32_t> positions = {0, 17, -1, 131071};
+  std::vector<float> inv_freq(head_dim / 2);
+  for (int64_t i = 0; i < head_dim / 2; ++i) inv_freq[i] = std::pow(150000.0f, -2.0f * i / head_dim);
+  std::vector<float> want(rows * width);
+  moec_uk_rope(x.data(), positions.data(), want.data(), rows, width, head_dim, inv_freq.data(), 1.35f, 0, 1);
+  for (const Grid& grid : kGrids) {
+    std::vector<float> got(rows * width);
+    Launch(k, grid, [&] {
+      k.rope(x.data(), positions.data(), got.data(), rows, width, head_dim, inv_freq.data(), 1.35f);
+    });
+    // Float polynomials for sin/cos against libm's: a few ulp.
+    ExpectClose(got, want, 2e-6, "rope");
+  }
+}
+
+// A chunk that continues a cached sequence in slot 0, a new sequence in slot
+// 1 and a padding row; with a full cache, and with a sliding window over a
+// ring that has wrapped.
+TEST_P(GpuUkernelsEmulated, Attention) {
+  const GpuUkernels& k = GetParam();
+  struct Case {
+    int64_t d, capacity, window;
+    std::vector<int32_t> positions;
+  };
+  const Case cases[] = {
+      {64, 16, 0, {3, 4, 5, 0, 1, -1}},
+      {40, 16, 0, {3, 4, 5, 0, 1, -1}},
+      {64, 8, 4, {9, 10, 11, 0, 1, -1}},
+  };
+  for (const Case& c : cases) {
+    const int64_t rows = 6, heads = 4, kv_heads = 2, slots_count = 2, d = c.d;
+    const std::vector<int32_t> slots = {0, 0, 0, 1, 1, 0};
+    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 16), key = RandomFloats(rows * kv_heads * d, -1, 1, 17),
+                             value = RandomFloats(rows * kv_heads * d, -1, 1, 18);
+    const std::vector<uint16_t> sinks = RandomBf16(heads, -1, 1, 19);
+    const std::vector<float> key_cache = RandomFloats(slots_count * c.capacity * kv_heads * d, -1, 1, 20),
+                             value_cache = RandomFloats(slots_count * c.capacity * kv_heads * d, -1, 1, 21);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+    std::vector<float> want(rows * heads * d, 0), want_k = key_cache, want_v = value_cache;
+    moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), want_k.data(), want_v.data(), slots.data(),
+                      c.positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, 0, 1);
+    for (const Grid& grid : kGrids) {
+      std::vector<float> got(rows * heads * d, 0), got_k = key_cache, got_v = value_cache;
+      Launch(k, grid, [&] {
+        k.attention(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(), slots.data(),
+                    c.positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale);
+      });
+      const std::string what = "d " + std::to_string(d) + " window " + std::to_string(c.window);
+      ExpectClose(got, want, 1e-5, what + " output");
+      EXPECT_EQ(got_k, want_k) << what;
+      EXPECT_EQ(got_v, want_v) << what;
+    }
+  }
+}
+
+TEST_P(GpuUkernelsEmulated, ExpertGateUp) {
+  const GpuUkernels& k = GetParam();
+  const int64_t rows = 3, top_k = 2, d = 96, intermediate = 40, experts = 4;
+  const std::vector<float> x = RandomFloats(rows * d, -1, 1, 22);
+  const std::vector<int32_t> indices = {2, 0, 3, -1, 1, 2};  // -1: an invalid index is skipped
+  const std::vector<uint8_t> weight = RandomMxfp4(experts * 2 * intermediate, d, 23);
+  const std::vector<uint16_t> bias = RandomBf16(experts * 2 * intermediate, -0.5f, 0.5f, 24);
+  std::vector<float> want(rows * top_k * intermediate, 42);
+  moec_uk_expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), want.data(), rows, top_k, d,
+                         intermediate, experts, 7.0f, 1.702f, 0, 1);
+  for (const Grid& grid : kGrids) {
+    std::vector<float> got(rows * top_k * intermediate, 42);
+    Launch(k, grid, [&] {
+      k.expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), got.data(), rows, top_k, d, intermediate,
+                       experts, 7.0f, 1.702f);
+    });
+    ExpectClose(got, want, 1e-5, "gate_up activations");
+  }
+}
+
+TEST_P(GpuUkernelsEmulated, ExpertDown) {
+  const GpuUkernels& k = GetParam();
+  const int64_t rows = 3, top_k = 2, d = 40, intermediate = 96, experts = 4;
+  const std::vector<float> activation = RandomFloats(rows * top_k * intermediate, -2, 2, 25);
+  const std::vector<float> routing = RandomFloats(rows * top_k, 0, 1, 26), residual = RandomFloats(rows * d, -1, 1, 27);
+  const std::vector<int32_t> indices = {1, 3, 0, 2, 2, -1};
+  const std::vector<uint8_t> weight = RandomMxfp4(experts * d, intermediate, 28);
+  const std::vector<uint16_t> bias = RandomBf16(experts * d, -0.5f, 0.5f, 29);
+  std::vector<float> want(rows * d);
+  moec_uk_expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(), residual.data(),
+                      want.data(), rows, top_k, intermediate, d, experts, 0, 1);
+  for (const Grid& grid : kGrids) {
+    std::vector<float> got(rows * d);
+    Launch(k, grid, [&] {
+      k.expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(), residual.data(),
+                    got.data(), rows, top_k, intermediate, d, experts);
+    });
+    ExpectClose(got, want, 1e-5, "down with residual");
+  }
+}
+
+TEST_P(GpuUkernelsEmulated, Add) {
+  const GpuUkernels& k = GetParam();
+  const int64_t n = 1000;
+  const std::vector<float> a = RandomFloats(n, -1, 1, 30), b = RandomFloats(n, -1, 1, 31);
+  std::vector<float> want(n);
+  moec_uk_add(a.data(), b.data(), want.data(), n, 0, 1);
+  for (const Grid& grid : kGrids) {
+    std::vector<float> got(n);
+    Launch(k, grid, [&] { k.add(a.data(), b.data(), got.data(), n); });
+    EXPECT_EQ(got, want);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Warps, GpuUkernelsEmulated,
+                         ::testing::Values(MOEC_GPU_UKERNELS(warp32, 32), MOEC_GPU_UKERNELS(warp64, 64)),
+                         [](const ::testing::TestParamInfo<GpuUkernels>& info) {
+                           return info.param.warp_size == 32 ? std::string("Nvidia32") : std::string("Amd64");
+                         });
+
+// The emulator itself: it must refuse what the hardware would hang on or
+// compute wrongly, so the checks above mean something.
+TEST(SimtEmulator, CrossLanePrimitivesFollowTheHardware) {
+  struct Context {
+    std::vector<uint32_t> out;
+  } context{std::vector<uint32_t>(64 * 6)};
+  const char* error = moec::simt::Launch(
+      1, 64, 64,
+      [](void* raw) {
+        auto& c = *static_cast<Context*>(raw);
+        const uint32_t lane = static_cast<uint32_t>(moec::simt::ThreadId());
+        c.out[0 * 64 + lane] = moec::simt::Dpp(lane, 0xB1);       // quad_perm [1,0,3,2]
+        c.out[1 * 64 + lane] = moec::simt::Dpp(lane, 0x141);      // row_half_mirror
+        c.out[2 * 64 + lane] = moec::simt::Dpp(lane, 0x140);      // row_mirror
+        c.out[3 * 64 + lane] = moec::simt::Swizzle(lane, 0x401F);  // xor 16 within 32
+        c.out[4 * 64 + lane] = moec::simt::ReadLane(lane, 37);
+        c.out[5 * 64 + lane] = moec::simt::ShuffleXor(lane, 5);
+      },
+      &context);
+  ASSERT_STREQ(error, "");
+  for (uint32_t lane = 0; lane < 64; ++lane) {
+    const uint32_t quad_perm[4] = {1, 0, 3, 2};
+    EXPECT_EQ(context.out[0 * 64 + lane], (lane & ~3u) | quad_perm[lane & 3]) << lane;
+    EXPECT_EQ(context.out[1 * 64 + lane], (lane & ~7u) | (7 - (lane & 7))) << lane;
+    EXPECT_EQ(context.out[2 * 64 + lane], (lane & ~15u) | (15 - (lane & 15))) << lane;
+    EXPECT_EQ(context.out[3 * 64 + lane], lane ^ 16) << lane;
+    EXPECT_EQ(context.out[4 * 64 + lane], 37u) << lane;
+    EXPECT_EQ(context.out[5 * 64 + lane], lane ^ 5) << lane;
+  }
+}
+
+TEST(SimtEmulator, RefusesABarrierOnlyPartOfTheBlockReaches) {
+  const char* error = moec::simt::Launch(
+      2, 64, 32,
+      [](void*) {
+        if (moec::simt::ThreadId() < 32) moec::simt::Barrier();
+      },
+      nullptr);
+  EXPECT_NE(std::string(error).find("deadlock in block 0"), std::string::npos) << error;
+}
+
+TEST(SimtEmulator, RefusesLanesAtDifferentCrossLaneOperations) {
+  const char* error = moec::simt::Launch(
+      1, 32, 32,
+      [](void*) {
+        if (moec::simt::ThreadId() % 2) {
+          moec::simt::ShuffleXor(1, 1);
+        } else {
+          moec::simt::ReadLane(1, 0);
+        }
+      },
+      nullptr);
+  EXPECT_NE(std::string(error).find("divergence in a warp"), std::string::npos) << error;
+}
+
+TEST(SimtEmulator, RefusesBadLaunchShapes) {
+  EXPECT_STRNE(moec::simt::Launch(1, 48, 32, [](void*) {}, nullptr), "");
+  EXPECT_STRNE(moec::simt::Launch(1, 64, 16, [](void*) {}, nullptr), "");
+  EXPECT_STRNE(moec::simt::Launch(0, 64, 32, [](void*) {}, nullptr), "");
+}
+
+}  // namespace
