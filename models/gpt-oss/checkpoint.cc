@@ -357,11 +357,16 @@ Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
                            " (", c.num_layers, " layers)", tensors.size() > 1 ? StrCat(", and ", tensors.size() - 1, " more") : "");
   }
 
-  // Roles.
-  const bool hf = ckpt.layout_ == CheckpointLayout::kHuggingFace;
-  ckpt.embedding_ = refs.at(hf ? "model.embed_tokens.weight" : "embedding.weight");
-  ckpt.final_norm_ = refs.at(hf ? "model.norm.weight" : "norm.scale");
-  ckpt.unembedding_ = refs.at(hf ? "lm_head.weight" : "unembedding.weight");
+  ckpt.AssignRoles(refs);
+  return ckpt;
+}
+
+void Checkpoint::AssignRoles(const std::map<std::string, WeightRef>& refs) {
+  const ModelConfig& c = config_;
+  const bool hf = layout_ == CheckpointLayout::kHuggingFace;
+  embedding_ = refs.at(hf ? "model.embed_tokens.weight" : "embedding.weight");
+  final_norm_ = refs.at(hf ? "model.norm.weight" : "norm.scale");
+  unembedding_ = refs.at(hf ? "lm_head.weight" : "unembedding.weight");
   for (int64_t l = 0; l < c.num_layers; ++l) {
     LayerWeights layer;
     for (const RoleNames& role : kLayerRoles) {
@@ -383,13 +388,36 @@ Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
       layer.v_bias = SliceRows(qkv_bias, q + kv, q + 2 * kv);
     }
     for (const RoleNames& role : kLayerRoles) {
-      ckpt.by_hf_name_[HfLayerPrefix(l) + role.hf] = layer.*role.member;
+      by_hf_name_[HfLayerPrefix(l) + role.hf] = layer.*role.member;
     }
-    ckpt.layers_.push_back(std::move(layer));
+    layers_.push_back(std::move(layer));
   }
-  ckpt.by_hf_name_["model.embed_tokens.weight"] = ckpt.embedding_;
-  ckpt.by_hf_name_["model.norm.weight"] = ckpt.final_norm_;
-  ckpt.by_hf_name_["lm_head.weight"] = ckpt.unembedding_;
+  by_hf_name_["model.embed_tokens.weight"] = embedding_;
+  by_hf_name_["model.norm.weight"] = final_norm_;
+  by_hf_name_["lm_head.weight"] = unembedding_;
+}
+
+Result<Checkpoint> Checkpoint::FromHfWeights(ModelConfig config, std::string dir,
+                                             std::map<std::string, WeightRef> weights,
+                                             std::shared_ptr<const void> storage,
+                                             std::optional<uint64_t> synthetic_seed) {
+  MOERT_RETURN_IF_ERROR(ValidateConfig(config, "checkpoint configuration"));
+  for (const ExpectedTensor& e : ExpectedHfTensors(config)) {
+    auto it = weights.find(e.name);
+    if (it == weights.end()) return moert::Internal("FromHfWeights: no tensor \"", e.name, "\"");
+    if (!DTypeFits(e.kind, it->second.dtype) || it->second.shape != e.shape) {
+      return moert::Internal("FromHfWeights: tensor \"", e.name, "\" has dtype ", moert::DTypeName(it->second.dtype),
+                             " and shape ", moert::ShapeToString(it->second.shape), ", expected ",
+                             moert::ShapeToString(e.shape));
+    }
+  }
+  Checkpoint ckpt;
+  ckpt.config_ = std::move(config);
+  ckpt.dir_ = std::move(dir);
+  ckpt.layout_ = CheckpointLayout::kHuggingFace;
+  ckpt.storage_ = std::move(storage);
+  ckpt.synthetic_seed_ = synthetic_seed;
+  ckpt.AssignRoles(weights);
   return ckpt;
 }
 

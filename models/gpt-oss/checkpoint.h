@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,16 @@ class Checkpoint {
   // field at fault.
   static moert::Result<Checkpoint> Open(const std::string& dir);
 
+  // A checkpoint whose weights are not read from files: `weights` holds every
+  // tensor of ExpectedHfTensors(config) by name, with its shape and dtype;
+  // their data lives in `storage` (or is null where nothing may read it).
+  // `synthetic_seed` says the weights are moec synth's for that seed. Used by
+  // OpenSyntheticCheckpoint (synth.h).
+  static moert::Result<Checkpoint> FromHfWeights(ModelConfig config, std::string dir,
+                                                 std::map<std::string, WeightRef> weights,
+                                                 std::shared_ptr<const void> storage,
+                                                 std::optional<uint64_t> synthetic_seed);
+
   const ModelConfig& config() const { return config_; }
   CheckpointLayout layout() const { return layout_; }
   const std::string& dir() const { return dir_; }
@@ -105,7 +117,15 @@ class Checkpoint {
   uint64_t num_tensors() const;
   uint64_t tensor_bytes() const;
 
+  // Set when the weights are `moec synth`'s for this seed, generated rather
+  // than read (OpenSyntheticCheckpoint).
+  std::optional<uint64_t> synthetic_seed() const { return synthetic_seed_; }
+
  private:
+  // Fills the roles from `refs` (every expected tensor by its name in the
+  // checkpoint's layout).
+  void AssignRoles(const std::map<std::string, WeightRef>& refs);
+
   ModelConfig config_;
   CheckpointLayout layout_ = CheckpointLayout::kHuggingFace;
   std::string dir_;
@@ -113,6 +133,8 @@ class Checkpoint {
   WeightRef embedding_, final_norm_, unembedding_;
   std::vector<LayerWeights> layers_;
   std::map<std::string, WeightRef> by_hf_name_;
+  std::shared_ptr<const void> storage_;  // what FromHfWeights' data points into
+  std::optional<uint64_t> synthetic_seed_;
 };
 
 }  // namespace moec::gptoss

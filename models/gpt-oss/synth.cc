@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include "base/file_map.h"
@@ -18,62 +20,14 @@ using moert::Status;
 
 namespace {
 
-// SplitMix64's finaliser: a bijective 64-bit mix with full avalanche.
-uint64_t Mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-uint64_t HashName(const std::string& name) {
-  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
-  for (unsigned char c : name) h = (h ^ c) * 0x100000001B3ull;
-  return h;
-}
+namespace synthetic = moert::synthetic;
 
 bool EndsWith(const std::string& s, const char* suffix) {
   const size_t n = std::char_traits<char>::length(suffix);
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
-// How one tensor's values are drawn: uniform in [center - amplitude,
-// center + amplitude], or random bytes (MXFP4 codes), or E8M0 exponents
-// around `scale_exponent`.
-struct Distribution {
-  enum class Kind { kUniform, kRandomBytes, kScaleBytes } kind = Kind::kUniform;
-  double center = 0;
-  double amplitude = 1;
-  int scale_exponent = 127;
-};
-
-Distribution DistributionFor(const ExpectedTensor& t) {
-  Distribution d;
-  const std::string& n = t.name;
-  if (t.kind == WeightKind::kMxfp4Blocks) {
-    d.kind = Distribution::Kind::kRandomBytes;
-  } else if (t.kind == WeightKind::kMxfp4Scales) {
-    // Uniform E2M1 codes have an RMS of sqrt(68.5 / 8) ~= 2.93; pick the
-    // scale so each expert matmul keeps unit-variance inputs at unit variance
-    // (weights with standard deviation ~1/sqrt(K)).
-    const double k = static_cast<double>(t.shape[2]) * moert::kMxfp4BlockSize;
-    d.kind = Distribution::Kind::kScaleBytes;
-    d.scale_exponent = 127 + static_cast<int>(std::lround(std::log2(1.0 / (2.93 * std::sqrt(k)))));
-  } else if (EndsWith(n, "norm.weight") || EndsWith(n, "norm.scale") || EndsWith(n, "layernorm.weight")) {
-    d.center = 1.0;
-    d.amplitude = 0.2;
-  } else if (EndsWith(n, "sinks")) {
-    d.amplitude = 1.0;
-  } else if (EndsWith(n, "bias")) {
-    d.amplitude = 0.1;
-  } else if (EndsWith(n, "embed_tokens.weight") || EndsWith(n, "embedding.weight")) {
-    d.amplitude = 1.0;
-  } else {
-    // Linear weights [out, in]: standard deviation 1/sqrt(in).
-    d.amplitude = std::sqrt(3.0 / static_cast<double>(t.shape.back()));
-  }
-  return d;
-}
+int64_t ToFixedPoint(double value) { return std::llround(std::ldexp(value, synthetic::kFixedPointBits)); }
 
 uint64_t TensorBytes(const ExpectedTensor& t) {
   uint64_t n = t.kind == WeightKind::kDense ? 2 : 1;  // bf16 or bytes
@@ -83,37 +37,13 @@ uint64_t TensorBytes(const ExpectedTensor& t) {
 
 // Streams one tensor's bytes into `writer` in bounded chunks.
 Status WriteTensor(const ExpectedTensor& t, uint64_t seed, moert::SafetensorsWriter& writer) {
-  const Distribution dist = DistributionFor(t);
-  const uint64_t key = Mix64(seed ^ HashName(t.name));
-  const uint64_t total = TensorBytes(t);
+  const synthetic::Part part = SyntheticTensorPart(t, seed);
   constexpr uint64_t kChunkBytes = uint64_t{1} << 22;
   std::vector<uint8_t> chunk;
-  for (uint64_t begin = 0; begin < total; begin += kChunkBytes) {
-    const uint64_t size = std::min(kChunkBytes, total - begin);
+  for (uint64_t begin = 0; begin < part.size; begin += kChunkBytes) {
+    const uint64_t size = std::min(kChunkBytes, part.size - begin);
     chunk.resize(size);
-    switch (dist.kind) {
-      case Distribution::Kind::kRandomBytes:
-        for (uint64_t i = 0; i < size; ++i) {
-          const uint64_t byte = begin + i;
-          chunk[i] = static_cast<uint8_t>(Mix64(key + byte / 8) >> (8 * (byte % 8)));
-        }
-        break;
-      case Distribution::Kind::kScaleBytes:
-        for (uint64_t i = 0; i < size; ++i) {
-          chunk[i] = static_cast<uint8_t>(dist.scale_exponent - 1 + static_cast<int>(Mix64(key + begin + i) % 3));
-        }
-        break;
-      case Distribution::Kind::kUniform:
-        for (uint64_t i = 0; i < size; i += 2) {
-          const uint64_t element = (begin + i) / 2;
-          const double u = static_cast<double>(Mix64(key + element) >> 40) * 0x1.0p-24;  // [0, 1)
-          const float value = static_cast<float>(dist.center + dist.amplitude * (2 * u - 1));
-          const uint16_t bits = moert::FloatToBf16(value);
-          chunk[i] = static_cast<uint8_t>(bits);
-          chunk[i + 1] = static_cast<uint8_t>(bits >> 8);
-        }
-        break;
-    }
+    synthetic::FillRange(part, begin, begin + size, chunk.data());
     MOERT_RETURN_IF_ERROR(writer.Append(chunk.data(), size));
   }
   return Status::Ok();
@@ -127,6 +57,73 @@ std::string ShardName(uint64_t index, uint64_t count) {
 }
 
 }  // namespace
+
+synthetic::Distribution SyntheticDistribution(const std::string& n, WeightKind kind, const std::vector<int64_t>& shape) {
+  synthetic::Distribution d;
+  double center = 0, amplitude = 1;
+  if (kind == WeightKind::kMxfp4Blocks) {
+    d.kind = synthetic::kRandomBytes;
+    return d;
+  }
+  if (kind == WeightKind::kMxfp4Scales) {
+    // Uniform E2M1 codes have an RMS of sqrt(68.5 / 8) ~= 2.93; pick the
+    // scale so each expert matmul keeps unit-variance inputs at unit variance
+    // (weights with standard deviation ~1/sqrt(K)).
+    const double k = static_cast<double>(shape[2]) * moert::kMxfp4BlockSize;
+    d.kind = synthetic::kE8m0Scales;
+    d.exponent = 127 + static_cast<int>(std::lround(std::log2(1.0 / (2.93 * std::sqrt(k)))));
+    return d;
+  }
+  if (EndsWith(n, "norm.weight") || EndsWith(n, "norm.scale") || EndsWith(n, "layernorm.weight")) {
+    center = 1.0;
+    amplitude = 0.2;
+  } else if (EndsWith(n, "sinks")) {
+    amplitude = 1.0;
+  } else if (EndsWith(n, "bias")) {
+    amplitude = 0.1;
+  } else if (EndsWith(n, "embed_tokens.weight") || EndsWith(n, "embedding.weight")) {
+    amplitude = 1.0;
+  } else {
+    // Linear weights [out, in]: standard deviation 1/sqrt(in).
+    amplitude = std::sqrt(3.0 / static_cast<double>(shape.back()));
+  }
+  d.kind = synthetic::kUniformBf16;
+  d.center = ToFixedPoint(center);
+  d.amplitude = ToFixedPoint(amplitude);
+  return d;
+}
+
+synthetic::Part SyntheticTensorPart(const ExpectedTensor& tensor, uint64_t seed) {
+  synthetic::Part part;
+  part.key = synthetic::Key(seed, synthetic::HashName(tensor.name.data(), tensor.name.size()));
+  part.size = TensorBytes(tensor);
+  part.distribution = SyntheticDistribution(tensor.name, tensor.kind, tensor.shape);
+  return part;
+}
+
+Result<Checkpoint> OpenSyntheticCheckpoint(const ModelConfig& config, uint64_t seed, bool with_data,
+                                           const std::string& dir) {
+  MOERT_RETURN_IF_ERROR(ValidateConfig(config, "synthetic configuration"));
+  const std::vector<ExpectedTensor> tensors = ExpectedHfTensors(config);
+  auto storage = std::make_shared<std::vector<std::vector<uint8_t>>>();
+  storage->reserve(tensors.size());  // the refs point into the inner vectors
+  std::map<std::string, WeightRef> weights;
+  for (const ExpectedTensor& t : tensors) {
+    WeightRef ref;
+    ref.name = t.name;
+    ref.file = "(synthetic, seed " + std::to_string(seed) + ")";
+    ref.dtype = t.kind == WeightKind::kDense ? DType::kBF16 : DType::kU8;
+    ref.shape = t.shape;
+    ref.byte_size = TensorBytes(t);
+    if (with_data) {
+      std::vector<uint8_t>& bytes = storage->emplace_back(ref.byte_size);
+      synthetic::FillRange(SyntheticTensorPart(t, seed), 0, ref.byte_size, bytes.data());
+      ref.data = bytes.data();
+    }
+    weights.emplace(t.name, std::move(ref));
+  }
+  return Checkpoint::FromHfWeights(config, dir, std::move(weights), std::move(storage), seed);
+}
 
 Result<SynthSummary> WriteSyntheticCheckpoint(const SynthOptions& options, const std::string& dir) {
   MOERT_RETURN_IF_ERROR(ValidateConfig(options.config, "synthetic configuration"));

@@ -11,6 +11,9 @@
 #include <cstring>
 #include <limits>
 
+#include <unordered_map>
+
+#include "artifact/synthetic.h"
 #include "base/checked_math.h"
 
 namespace moert::exec {
@@ -33,7 +36,40 @@ bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 std::string BufferName(const moex::Manifest& m, uint32_t index) { return BufferDescription(m, index); }
 
+// One synthetic weight to generate into host memory.
+struct PendingWeight {
+  uint8_t* data = nullptr;
+  uint64_t size = 0;
+  std::vector<SyntheticRun> runs;
+};
+
+// Generates the weights on `threads` threads, in chunks of 8 MiB (a 20b model
+// is 13 GB: every core helps), then makes their memory read-only.
+Status GenerateSyntheticWeights(const std::vector<PendingWeight>& weights, uint32_t threads) {
+  constexpr uint64_t kChunkBytes = uint64_t{8} << 20;
+  struct Chunk {
+    const PendingWeight* weight;
+    uint64_t begin, end;
+  };
+  std::vector<Chunk> chunks;
+  for (const PendingWeight& w : weights) {
+    for (uint64_t begin = 0; begin < w.size; begin += kChunkBytes) {
+      chunks.push_back({&w, begin, std::min(w.size, begin + kChunkBytes)});
+    }
+  }
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<hal::cpu::ThreadPool> pool, hal::cpu::ThreadPool::Create(threads));
+  pool->ParallelFor(chunks.size(), [&chunks](size_t i) {
+    const Chunk& c = chunks[i];
+    GenerateSyntheticBytes(c.weight->runs, c.begin, c.end, c.weight->data + c.begin);
+  });
+  return Status::Ok();
+}
+
 }  // namespace
+
+Program::~Program() {
+  for (const HostMapping& mapping : synthetic_memory_) munmap(mapping.data, mapping.size);
+}
 
 Result<std::shared_ptr<const Program>> Program::Create(const moex::Manifest& m,
                                                        SegmentResolver segments,
@@ -74,9 +110,12 @@ Result<std::shared_ptr<const Program>> Program::Create(const moex::Manifest& m,
     return bytes;
   };
 
-  // Buffers: weights resolved to their bytes, activations inside the arena.
+  // Buffers: weights resolved to their bytes (synthetic ones to host memory,
+  // generated once every buffer is checked), activations inside the arena.
   const uint32_t num_buffers = Size(m.buffers());
   program->weight_data_.assign(num_buffers, nullptr);
+  std::vector<PendingWeight> pending;
+  std::unordered_map<uint32_t, uint8_t*> synthetic_data;  // by weight index
   for (uint32_t i = 0; i < num_buffers; ++i) {
     const moex::Buffer* b = m.buffers()->Get(i);
     const std::string name = BufferName(m, i);
@@ -103,9 +142,40 @@ Result<std::shared_ptr<const Program>> Program::Create(const moex::Manifest& m,
           return annotate(DataLoss(name, ".weight = ", b->weight(), " is not one of the ",
                                    Size(m.weights()), " weights"));
         }
-        const moex::Weight* w = m.weights()->Get(static_cast<uint32_t>(b->weight()));
+        const uint32_t weight_index = static_cast<uint32_t>(b->weight());
+        const moex::Weight* w = m.weights()->Get(weight_index);
         const std::string wname =
             StrCat("weight ", w->name() ? w->name()->str() : std::string("?"));
+        if (IsSynthetic(*w)) {
+          if (b->size() > w->size()) {
+            return annotate(DataLoss(name, " of ", b->size(), " bytes is larger than its ", wname,
+                                     " of ", w->size(), " bytes"));
+          }
+          auto [it, added] = synthetic_data.emplace(weight_index, nullptr);
+          if (added) {
+            Result<std::vector<SyntheticRun>> runs = SyntheticWeightRuns(m, weight_index);
+            if (!runs.ok()) return annotate(runs.status());
+            // Page-aligned, so every buffer alignment up to the page size holds.
+            const uint64_t bytes = std::max<uint64_t>(w->size(), 1);
+            if (bytes > std::numeric_limits<size_t>::max() - kPageSize) {
+              return annotate(ResourceExhausted(wname, " of ", w->size(), " bytes is too large"));
+            }
+            void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (data == MAP_FAILED) {
+              return annotate(ResourceExhausted("allocating synthetic ", wname, " of ", w->size(),
+                                                " bytes: ", std::strerror(errno)));
+            }
+            program->synthetic_memory_.push_back({data, static_cast<size_t>(bytes)});
+            it->second = static_cast<uint8_t*>(data);
+            pending.push_back({it->second, w->size(), std::move(*runs)});
+          }
+          if (b->alignment() > kPageSize) {
+            return annotate(Unimplemented(name, ".alignment ", b->alignment(), " exceeds the page size ",
+                                          kPageSize));
+          }
+          program->weight_data_[i] = it->second;
+          break;
+        }
         Result<SegmentBytes> resolved = segment(w->segment(), wname);
         if (!resolved.ok()) return annotate(resolved.status());
         const SegmentBytes bytes = *resolved;
@@ -174,6 +244,12 @@ Result<std::shared_ptr<const Program>> Program::Create(const moex::Manifest& m,
                            hal::cpu::Executable::Load(name, bytes->data, bytes->size, symbols,
                                                       options.load));
     program->images_.push_back(std::move(executable));
+  }
+  // Synthetic weights last, once everything else is known to be good.
+  if (!pending.empty()) {
+    MOERT_RETURN_IF_ERROR(annotate(GenerateSyntheticWeights(pending, options.generate_threads)));
+    // Weights are read-only by contract; now the hardware says so too.
+    for (const HostMapping& mapping : program->synthetic_memory_) mprotect(mapping.data, mapping.size, PROT_READ);
   }
   return std::shared_ptr<const Program>(std::move(program));
 }

@@ -2,9 +2,10 @@
 //
 // Program: what every session of one artifact shares, built once: the device
 // images loaded and their kernels resolved, WEIGHT buffers resolved to their
-// bytes, and every size of the manifest checked (each binding inside its
-// buffer, each activation inside the arena, inputs and logits shaped for their
-// entry point). Immutable afterwards.
+// bytes (synthetic weights generated into host memory, on every CPU), and
+// every size of the manifest checked (each binding inside its buffer, each
+// activation inside the arena, inputs and logits shaped for their entry
+// point). Immutable afterwards.
 //
 // Session: one set of sequences in flight: the ACTIVATION arena, the KV_CACHE
 // buffers (zeroed, persistent), the INPUT/OUTPUT buffers, a position per slot
@@ -44,10 +45,17 @@ struct ProgramOptions {
   // Names the artifact in messages ("gpt-oss-20b.moex").
   std::string source = "<artifact>";
   hal::cpu::LoadOptions load;
+  // Threads generating synthetic weights, the caller included; 0 means the
+  // CPUs available to the process.
+  uint32_t generate_threads = 0;
 };
 
 class Program {
  public:
+  ~Program();
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
   // `manifest` (and the segment bytes) must outlive the Program. Loads every
   // device image and checks every size once; fails naming the field at fault.
   static Result<std::shared_ptr<const Program>> Create(const moex::Manifest& manifest,
@@ -77,6 +85,13 @@ class Program {
   const moex::EntryPoint* decode_ = nullptr;
   // Per manifest buffer: the weight bytes of a WEIGHT buffer, else null.
   std::vector<const uint8_t*> weight_data_;
+  // Host memory of the synthetic weights, generated once in Create (read-only
+  // afterwards) and unmapped with the Program.
+  struct HostMapping {
+    void* data = nullptr;
+    size_t size = 0;
+  };
+  std::vector<HostMapping> synthetic_memory_;
   // Alignment of the activation arena (64 or the largest buffer alignment).
   uint64_t arena_alignment_ = 64;
   std::vector<std::unique_ptr<hal::cpu::Executable>> images_;
