@@ -70,6 +70,20 @@ UK_DEVICE void Barrier() { __nvvm_barrier_sync(0); }
 UK_DEVICE float ShuffleXor(float v, int mask) { return __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, mask, 0x1f); }
 #define UK_WARP_SUM_BUTTERFLY 1
 
+// Two mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 (columns 0-7,
+// then 8-15) make one 16x16x16 step; fragment layouts below (UK_MMA_NVIDIA).
+#define UK_MMA_NVIDIA 1
+UK_DEVICE void MmaBf16(float* c, const uint32_t* a, const uint32_t* b) {
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};"
+        : "+f"(c[4 * half]), "+f"(c[4 * half + 1]), "+f"(c[4 * half + 2]), "+f"(c[4 * half + 3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[2 * half]), "r"(b[2 * half + 1]));
+  }
+}
+
 // ex2.approx.f32 (MUFU.EX2).
 UK_DEVICE float Exp2(float x) { return __nvvm_ex2_approx_f(x); }
 
@@ -122,6 +136,20 @@ UK_DEVICE float ReadLane(float v, int lane) {
 }
 #define UK_WARP_SUM_DPP 1
 
+// v_mfma_f32_16x16x16_bf16 (the gfx90a "_1k" form; MI300 has no FP4
+// matrix instructions, so MXFP4 weights are decoded to bf16 first); fragment
+// layouts below (UK_MMA_AMD).
+#define UK_MMA_AMD 1
+typedef short uk_i16x4 __attribute__((ext_vector_type(4)));
+UK_DEVICE void MmaBf16(float* c, const uint32_t* a, const uint32_t* b) {
+  typedef unsigned int u32x2 __attribute__((ext_vector_type(2)));
+  const u32x2 av = {a[0], a[1]}, bv = {b[0], b[1]};
+  const uk_f32x4 acc = {c[0], c[1], c[2], c[3]};
+  const uk_f32x4 d = __builtin_amdgcn_mfma_f32_16x16x16bf16_1k(__builtin_bit_cast(uk_i16x4, av),
+                                                                __builtin_bit_cast(uk_i16x4, bv), acc, 0, 0, 0);
+  c[0] = d.x, c[1] = d.y, c[2] = d.z, c[3] = d.w;
+}
+
 // v_exp_f32.
 UK_DEVICE float Exp2(float x) { return __builtin_amdgcn_exp2f(x); }
 
@@ -155,9 +183,14 @@ UK_DEVICE float ReadLane(float v, int lane) {
 }
 #if MOEC_UK_SIMT_WARP_SIZE == 32
 #define UK_WARP_SUM_BUTTERFLY 1
+#define UK_MMA_NVIDIA 1
 #else
 #define UK_WARP_SUM_DPP 1
+#define UK_MMA_AMD 1
 #endif
+// The emulator's warp matrix multiply has its own statement of the
+// hardware's fragment layouts, so the one below is checked against it.
+UK_DEVICE void MmaBf16(float* c, const uint32_t* a, const uint32_t* b) { moec::simt::MmaBf16(c, a, b); }
 
 // The hardware's exp2 is an approximation (ex2.approx, v_exp_f32); the
 // emulator uses the correctly rounded one, so results agree to ~2 ulp.
@@ -188,6 +221,47 @@ UK_DEVICE float WarpSum(float v) {
   v += Dpp<0x140>(v);     // row_mirror: lane 15 - i of its 16
   v += Swizzle<0x401F>(v);  // and 0x1f, or 0, xor 0x10
   return ReadLane(v, 0) + ReadLane(v, 32);
+}
+#endif
+
+// Warp matrix multiply, one 16x16x16 step: C[16x16] += A[16x16] B[16x16]
+// with bf16 A and B and fp32 C, by the whole warp (MmaBf16 above). Each
+// lane holds kMmaA/kMmaB bf16 elements of A and B (packed in pairs into
+// 32-bit words, the even element in the low half) and kMmaC floats of C;
+// MmaA/MmaB/MmaC say which element of the matrix element e of a lane is.
+constexpr int kMmaSize = 16;
+#if defined(UK_MMA_NVIDIA)
+// m16n8k16 (PTX ISA, "Matrix Fragments for mma.m16n8k16"): lane = 4 * group
+// + thread_in_group; A rows group and group + 8, B columns group (+ 8 for
+// the second instruction), C likewise.
+constexpr int kMmaA = 8, kMmaB = 8, kMmaC = 8;
+UK_DEVICE void MmaA(int lane, int e, int* row, int* k) {
+  *row = (lane >> 2) + 8 * ((e >> 1) & 1);
+  *k = 2 * (lane & 3) + (e & 1) + 8 * (e >> 2);
+}
+UK_DEVICE void MmaB(int lane, int e, int* k, int* col) {
+  *k = 2 * (lane & 3) + (e & 1) + 8 * ((e >> 1) & 1);
+  *col = (lane >> 2) + 8 * (e >> 2);
+}
+UK_DEVICE void MmaC(int lane, int e, int* row, int* col) {
+  *row = (lane >> 2) + 8 * ((e >> 1) & 1);
+  *col = 2 * (lane & 3) + (e & 1) + 8 * (e >> 2);
+}
+#elif defined(UK_MMA_AMD)
+// 16x16x16 MFMA over 64 lanes: lane = 16 * block + index; A row / B column
+// `index`, k = 4 * block + e; C column `index`, row 4 * block + e.
+constexpr int kMmaA = 4, kMmaB = 4, kMmaC = 4;
+UK_DEVICE void MmaA(int lane, int e, int* row, int* k) {
+  *row = lane & 15;
+  *k = 4 * (lane >> 4) + e;
+}
+UK_DEVICE void MmaB(int lane, int e, int* k, int* col) {
+  *k = 4 * (lane >> 4) + e;
+  *col = lane & 15;
+}
+UK_DEVICE void MmaC(int lane, int e, int* row, int* col) {
+  *row = 4 * (lane >> 4) + e;
+  *col = lane & 15;
 }
 #endif
 

@@ -202,6 +202,71 @@ void WarpGather(const void* mine, size_t bytes, void* all) {
   WarpSync(SyncKind::kGather);
 }
 
+namespace {
+
+float Bf16Bits(uint32_t bits) {
+  const uint32_t widened = (bits & 0xffffu) << 16;
+  float f;
+  std::memcpy(&f, &widened, sizeof f);
+  return f;
+}
+
+// Where a matrix element lives: the lane and the element index within the
+// lane's fragment (element e is half e % 2 of word e / 2).
+struct Place {
+  int64_t lane, element;
+};
+
+// PTX ISA, mma.m16n8k16 with .bf16: groupID = lane >> 2, threadID_in_group
+// = lane % 4. A (16x16, row-major): a0-a7 hold (group, 2t + {0,1}),
+// (group + 8, ...), (group, 2t + 8 + {0,1}), (group + 8, ...). B (16x8):
+// b0-b3 hold (k = 2t + {0,1}, n = group), (k = 2t + 8 + {0,1}, n = group).
+// C (16x8): c0-c3 hold (group, 2t + {0,1}), (group + 8, ...). Columns 8-15
+// of our 16x16 step are the second instruction: B and C elements 4-7.
+Place NvidiaA(int64_t row, int64_t k) {
+  return {4 * (row % 8) + (k % 8) / 2, (k % 2) + 2 * (row / 8) + 4 * (k / 8)};
+}
+Place NvidiaB(int64_t k, int64_t col) {
+  return {4 * (col % 8) + (k % 8) / 2, (k % 2) + 2 * (k / 8) + 4 * (col / 8)};
+}
+Place NvidiaC(int64_t row, int64_t col) {
+  return {4 * (row % 8) + (col % 8) / 2, (col % 2) + 2 * (row / 8) + 4 * (col / 8)};
+}
+
+// AMD matrix instruction calculator, v_mfma_f32_16x16x16bf16_1k (gfx90a,
+// gfx942): A[i][k] in lane i + 16 * (k / 4), item k % 4; B[k][j] in lane j +
+// 16 * (k / 4), item k % 4; D[i][j] in lane j + 16 * (i / 4), item i % 4.
+Place AmdA(int64_t row, int64_t k) { return {row + 16 * (k / 4), k % 4}; }
+Place AmdB(int64_t k, int64_t col) { return {col + 16 * (k / 4), k % 4}; }
+Place AmdC(int64_t row, int64_t col) { return {col + 16 * (row / 4), row % 4}; }
+
+}  // namespace
+
+void MmaBf16(float* c, const uint32_t* a, const uint32_t* b) {
+  const int64_t warp = g_launch->warp_size;
+  const bool nvidia = warp == 32;
+  const int64_t words = nvidia ? 4 : 2;  // A and B words per lane
+  std::vector<uint32_t> all_a(static_cast<size_t>(warp * words)), all_b(all_a.size());
+  WarpGather(a, sizeof(uint32_t) * words, all_a.data());
+  WarpGather(b, sizeof(uint32_t) * words, all_b.data());
+  auto element = [&](const std::vector<uint32_t>& all, Place p) {
+    return Bf16Bits(all[p.lane * words + p.element / 2] >> (16 * (p.element % 2)));
+  };
+  const int64_t lane = Lane();
+  for (int64_t row = 0; row < 16; ++row) {
+    for (int64_t col = 0; col < 16; ++col) {
+      const Place out = nvidia ? NvidiaC(row, col) : AmdC(row, col);
+      if (out.lane != lane) continue;
+      float sum = c[out.element];
+      for (int64_t k = 0; k < 16; ++k) {
+        sum += element(all_a, nvidia ? NvidiaA(row, k) : AmdA(row, k)) *
+               element(all_b, nvidia ? NvidiaB(k, col) : AmdB(k, col));
+      }
+      c[out.element] = sum;
+    }
+  }
+}
+
 const char* Launch(int64_t blocks, int64_t block_size, int64_t warp_size, KernelBody body, void* context) {
   static std::string error;
   if (g_launch != nullptr) return "a launch is already running";

@@ -48,6 +48,14 @@ uint32_t ReadLane(uint32_t value, int lane);
 // building block for emulating warp-wide matrix instructions.
 void WarpGather(const void* mine, size_t bytes, void* all);
 
+// One 16x16x16 warp matrix multiply step, C += A B (bf16 A and B, fp32 C),
+// with the fragment layouts of the hardware the warp width stands for:
+// mma.sync m16n8k16 (twice) for 32 lanes, v_mfma_f32_16x16x16_bf16 for 64.
+// `a` and `b` hold this lane's 32-bit words (4 or 2 each), `c` its floats (8
+// or 4). The layouts are written here from the ISA documents' tables, apart
+// from gpu_target.h's, so a mistake in either shows up as wrong results.
+void MmaBf16(float* c, const uint32_t* a, const uint32_t* b);
+
 // A kernel launch: `body` runs once per thread of `blocks` blocks of
 // `block_size` threads (a positive multiple of `warp_size`, at most 1024).
 // Returns an empty string on success, else what went wrong (divergent

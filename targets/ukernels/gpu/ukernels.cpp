@@ -162,6 +162,321 @@ UK_DEVICE void Linear3Row(int64_t r, XPtr row, int64_t k, bool vec, const uint16
   }
 }
 
+
+// ---------------------------------------------------------------------------
+// Matrix tiles for many rows (prefill): C[64 x 64] = A[64 x K] B[K x 64] on
+// the warp matrix units (mma.sync on NVIDIA, MFMA on AMD; gpu_target.h).
+//
+// A (activations, fp32) is split into two bf16 terms, hi = bf16(a) and lo =
+// bf16(a - hi), and both are multiplied: hi + lo carries 16 significant
+// bits, so the products are within ~2^-17 of fp32's instead of bf16's
+// 2^-9, at twice the (ample) matrix throughput. B (weights) is bf16 as
+// stored, or MXFP4 decoded to bf16, which is exact (two significant bits
+// times a power of two). Accumulation is fp32.
+//
+// Per K step of 32, the block stages A and B in shared memory (rows padded
+// by 8 halves against bank conflicts), then each warp runs the 16x16 steps
+// of its output tiles; the 4 x 4 output tiles are dealt out to the warps,
+// at most 4 per warp at a time (blocks of fewer than 4 warps take several
+// passes). Results land in the shared g_tile_c for the caller's epilogue.
+constexpr int kTileM = 64, kTileN = 64, kTileK = 32;
+constexpr int kTilePitch = kTileK + 8;  // halves per staged row
+constexpr int kOutputTiles = (kTileM / kMmaSize) * (kTileN / kMmaSize);
+constexpr int kTilesPerPass = 4;
+// Below this many rows the GEMV kernels (one warp per output) win: the
+// weights are read once either way, and a tile would be mostly padding.
+constexpr int64_t kMinTileRows = 16;
+// Pairs (row, choice) scanned per round when grouping rows by expert.
+constexpr int kPairScan = 2048;
+UK_SHARED_ARRAY(uint16_t, g_tile_a_hi, kTileM * kTilePitch);
+UK_SHARED_ARRAY(uint16_t, g_tile_a_lo, kTileM * kTilePitch);
+UK_SHARED_ARRAY(uint16_t, g_tile_b, kTileN * kTilePitch);
+UK_SHARED_ARRAY(float, g_tile_c, kTileM * kTileN);
+UK_SHARED_ARRAY(float, g_tile_row_scale, kTileM);
+UK_SHARED_ARRAY(int32_t, g_pair_counts, kMaxBlockSize);
+UK_SHARED_ARRAY(int32_t, g_pairs, kPairScan);
+UK_SHARED_ARRAY(int32_t, g_pair_total, 1);
+
+// Round to nearest even (finite inputs).
+UK_DEVICE uint16_t ToBf16(float f) {
+  const uint32_t bits = __builtin_bit_cast(uint32_t, f);
+  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
+}
+
+// The bf16 bits of weight element k of MXFP4 row `row` (blocks then scales).
+UK_DEVICE uint16_t Mxfp4ToBf16(const uint8_t* blocks, const uint8_t* scales, int64_t row, int64_t blocks_per_row,
+                               int64_t k) {
+  const int64_t block = row * blocks_per_row + k / 32, within = k % 32;
+  const uint32_t code = LoadGlobalU8(blocks + block * 16 + within / 2) >> (4 * (within & 1));
+  const float value = E2M1x2(code) * (0.5f * E8M0(LoadGlobalU8(scales + block)));
+  return static_cast<uint16_t>(__builtin_bit_cast(uint32_t, value) >> 16);  // exact
+}
+
+// g_tile_c = A B for one output tile. `a(m, k)` gives A's fp32 element
+// (m < kTileM; 0 outside the problem), `b(n, k)` B's bf16 bits for output
+// column n (0 outside). Every thread of the block must call it; ends with a
+// barrier, g_tile_c complete.
+template <typename ASource, typename BSource>
+UK_DEVICE void MultiplyTile(int64_t depth, ASource a, BSource b) {
+  const int64_t tid = ThreadId(), threads = BlockSize(), warp = WarpInBlock(), warps = WarpsPerBlock();
+  const int lane = static_cast<int>(Lane());
+  // The same number of passes in every warp: the barriers inside are block-wide.
+  const int64_t passes = (kOutputTiles + warps * kTilesPerPass - 1) / (warps * kTilesPerPass);
+  for (int64_t pass = 0; pass < passes; ++pass) {
+    const int64_t first = warp + pass * warps * kTilesPerPass;
+    float acc[kTilesPerPass][kMmaC];
+#pragma unroll
+    for (int t = 0; t < kTilesPerPass; ++t) {
+#pragma unroll
+      for (int e = 0; e < kMmaC; ++e) acc[t][e] = 0;
+    }
+    for (int64_t k0 = 0; k0 < depth; k0 += kTileK) {
+      for (int64_t i = tid; i < kTileM * kTileK; i += threads) {
+        const int64_t m = i / kTileK, kk = i % kTileK;
+        const float value = k0 + kk < depth ? a(m, k0 + kk) : 0.0f;
+        const uint16_t hi = ToBf16(value);
+        g_tile_a_hi[m * kTilePitch + kk] = hi;
+        g_tile_a_lo[m * kTilePitch + kk] = ToBf16(value - Bf16(hi));
+      }
+      for (int64_t i = tid; i < kTileN * kTileK; i += threads) {
+        const int64_t n = i / kTileK, kk = i % kTileK;
+        g_tile_b[n * kTilePitch + kk] = k0 + kk < depth ? b(n, k0 + kk) : 0;
+      }
+      Barrier();
+#pragma unroll
+      for (int t = 0; t < kTilesPerPass; ++t) {
+        const int64_t tile = first + t * warps;
+        if (tile >= kOutputTiles) break;  // warp-uniform
+        const int64_t m0 = (tile / (kTileN / kMmaSize)) * kMmaSize, n0 = (tile % (kTileN / kMmaSize)) * kMmaSize;
+#pragma unroll
+        for (int ks = 0; ks < kTileK; ks += kMmaSize) {
+          uint32_t a_hi[kMmaA / 2], a_lo[kMmaA / 2], bw[kMmaB / 2];
+#pragma unroll
+          for (int e = 0; e < kMmaA; e += 2) {
+            int row, k;
+            MmaA(lane, e, &row, &k);
+            const int64_t at = (m0 + row) * kTilePitch + ks + k;
+            int row1, k1;
+            MmaA(lane, e + 1, &row1, &k1);
+            const int64_t at1 = (m0 + row1) * kTilePitch + ks + k1;
+            a_hi[e / 2] = g_tile_a_hi[at] | (static_cast<uint32_t>(g_tile_a_hi[at1]) << 16);
+            a_lo[e / 2] = g_tile_a_lo[at] | (static_cast<uint32_t>(g_tile_a_lo[at1]) << 16);
+          }
+#pragma unroll
+          for (int e = 0; e < kMmaB; e += 2) {
+            int k, col, k1, col1;
+            MmaB(lane, e, &k, &col);
+            MmaB(lane, e + 1, &k1, &col1);
+            bw[e / 2] = g_tile_b[(n0 + col) * kTilePitch + ks + k] |
+                        (static_cast<uint32_t>(g_tile_b[(n0 + col1) * kTilePitch + ks + k1]) << 16);
+          }
+          MmaBf16(acc[t], a_hi, bw);
+          MmaBf16(acc[t], a_lo, bw);
+        }
+      }
+      Barrier();  // the staged tiles are rewritten by the next step
+    }
+#pragma unroll
+    for (int t = 0; t < kTilesPerPass; ++t) {
+      const int64_t tile = first + t * warps;
+      if (tile >= kOutputTiles) break;
+      const int64_t m0 = (tile / (kTileN / kMmaSize)) * kMmaSize, n0 = (tile % (kTileN / kMmaSize)) * kMmaSize;
+#pragma unroll
+      for (int e = 0; e < kMmaC; ++e) {
+        int row, col;
+        MmaC(lane, e, &row, &col);
+        g_tile_c[(m0 + row) * kTileN + n0 + col] = acc[t][e];
+      }
+    }
+  }
+  Barrier();
+}
+
+// Collects, in order, the pairs p in [begin, end) with indices[p] == expert
+// into g_pairs (end - begin <= kPairScan); returns their number. Every thread
+// of the block must call it; ends with a barrier.
+UK_DEVICE int64_t CollectPairs(const int32_t* indices, int64_t begin, int64_t end, int64_t expert) {
+  const int64_t tid = ThreadId(), threads = BlockSize();
+  const int64_t per_thread = (end - begin + threads - 1) / threads;
+  const int64_t lo = begin + tid * per_thread < end ? begin + tid * per_thread : end;
+  const int64_t hi = lo + per_thread < end ? lo + per_thread : end;
+  int32_t count = 0;
+  for (int64_t p = lo; p < hi; ++p) count += indices[p] == expert;
+  g_pair_counts[tid] = count;
+  Barrier();
+  if (tid == 0) {  // exclusive prefix sum over the threads (<= 1024)
+    int32_t sum = 0;
+    for (int64_t t = 0; t < threads; ++t) {
+      const int32_t c = g_pair_counts[t];
+      g_pair_counts[t] = sum;
+      sum += c;
+    }
+    g_pair_total[0] = sum;
+  }
+  Barrier();
+  int32_t at = g_pair_counts[tid];
+  for (int64_t p = lo; p < hi; ++p) {
+    if (indices[p] == expert) g_pairs[at++] = static_cast<int32_t>(p);
+  }
+  const int64_t total = g_pair_total[0];
+  Barrier();
+  return total;
+}
+
+// linear3 for many rows: output tiles of 64 rows x 64 columns of the
+// concatenated column space [0, n0 + n1 + n2), one block per tile
+// (grid-stride; consecutive blocks take consecutive row tiles of one column
+// tile, so they share its weights in L2). With `gain`, the tile's rows'
+// inverse RMS is computed first (one warp per row) and the normalisation is
+// applied as A is staged; the blocks of column tile 0 store the normalised
+// rows to `normed_out`.
+UK_DEVICE void Linear3Tiled(const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k,
+                            const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0, int64_t n0,
+                            const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1, const uint16_t* w2,
+                            const uint16_t* b2, float* out2, int64_t n2, float* normed_out) {
+  const int64_t total = n0 + n1 + n2;
+  const int64_t row_tiles = (rows + kTileM - 1) / kTileM, col_tiles = (total + kTileN - 1) / kTileN;
+  const int64_t tid = ThreadId(), threads = BlockSize();
+  for (int64_t tile = BlockId(); tile < row_tiles * col_tiles; tile += BlockCount()) {
+    const int64_t r0 = (tile % row_tiles) * kTileM, c0 = (tile / row_tiles) * kTileN;
+    if (gain) {
+      for (int64_t m = WarpInBlock(); m < kTileM; m += WarpsPerBlock()) {
+        float ss = 0;
+        if (r0 + m < rows) {
+          const float* xr = x + (r0 + m) * k;
+          for (int64_t i = Lane(); i < k; i += kWarpSize) ss += xr[i] * xr[i];
+        }
+        const float sum = WarpSum(ss);
+        if (Lane() == 0) g_tile_row_scale[m] = 1.0f / Sqrt(sum / static_cast<float>(k) + eps);
+      }
+      Barrier();
+      if (normed_out && c0 == 0) {
+        for (int64_t i = tid; i < kTileM * k; i += threads) {
+          const int64_t m = i / k, kk = i % k;
+          if (r0 + m < rows) normed_out[(r0 + m) * k + kk] = x[(r0 + m) * k + kk] * g_tile_row_scale[m] * Bf16(gain[kk]);
+        }
+      }
+    }
+    MultiplyTile(
+        k,
+        [&](int64_t m, int64_t kk) {
+          if (r0 + m >= rows) return 0.0f;
+          const float v = x[(r0 + m) * k + kk];
+          return gain ? v * g_tile_row_scale[m] * Bf16(gain[kk]) : v;
+        },
+        [&](int64_t n, int64_t kk) -> uint16_t {
+          const int64_t c = c0 + n;
+          if (c >= total) return 0;
+          const uint16_t* w = c < n0 ? w0 + c * k : c < n0 + n1 ? w1 + (c - n0) * k : w2 + (c - n0 - n1) * k;
+          return LoadGlobalU16(w + kk);
+        });
+    for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
+      const int64_t r = r0 + i / kTileN, c = c0 + i % kTileN;
+      if (r >= rows || c >= total) continue;
+      float y = g_tile_c[i];
+      if (c < n0) {
+        out0[r * n0 + c] = y + (b0 ? Bf16(b0[c]) : 0.0f) + (res0 ? res0[r * n0 + c] : 0.0f);
+      } else if (c < n0 + n1) {
+        out1[r * n1 + c - n0] = y + (b1 ? Bf16(b1[c - n0]) : 0.0f);
+      } else {
+        out2[r * n2 + c - n0 - n1] = y + (b2 ? Bf16(b2[c - n0 - n1]) : 0.0f);
+      }
+    }
+    Barrier();  // g_tile_c and the row scales are rewritten by the next tile
+  }
+}
+
+// Routed gate_up for many rows, grouped by expert: work items (expert,
+// column tile of 64 weight rows = 32 gate/linear pairs), grid-stride. The
+// block collects the (row, choice) pairs routed to its expert, 64 at a time
+// as the rows of A, multiplies them by the expert's decoded MXFP4 rows, and
+// applies the bias and the clamped SwiGLU to each gate/linear column pair.
+UK_DEVICE void ExpertGateUpTiled(const float* x, const int32_t* indices, const uint8_t* weight, const uint16_t* bias,
+                                 float* activation, int64_t rows, int64_t top_k, int64_t d, int64_t intermediate,
+                                 int64_t experts, float limit, float alpha) {
+  const int64_t out_rows = 2 * intermediate, blocks_per_row = d / 32, pairs = rows * top_k;
+  const uint8_t* scales = weight + experts * out_rows * blocks_per_row * 16;
+  const int64_t col_tiles = (out_rows + kTileN - 1) / kTileN;
+  const int64_t tid = ThreadId(), threads = BlockSize();
+  for (int64_t item = BlockId(); item < experts * col_tiles; item += BlockCount()) {
+    const int64_t e = item / col_tiles, c0 = (item % col_tiles) * kTileN;
+    for (int64_t begin = 0; begin < pairs; begin += kPairScan) {
+      const int64_t count = CollectPairs(indices, begin, begin + kPairScan < pairs ? begin + kPairScan : pairs, e);
+      for (int64_t p0 = 0; p0 < count; p0 += kTileM) {
+        MultiplyTile(
+            d,
+            [&](int64_t m, int64_t kk) {
+              return p0 + m < count ? x[(g_pairs[p0 + m] / top_k) * d + kk] : 0.0f;
+            },
+            [&](int64_t n, int64_t kk) -> uint16_t {
+              return c0 + n < out_rows ? Mxfp4ToBf16(weight, scales, e * out_rows + c0 + n, blocks_per_row, kk) : 0;
+            });
+        for (int64_t i = tid; i < kTileM * (kTileN / 2); i += threads) {
+          const int64_t m = i / (kTileN / 2), o = i % (kTileN / 2), row = c0 + 2 * o;
+          if (p0 + m >= count || row >= out_rows) continue;
+          float glu = g_tile_c[m * kTileN + 2 * o] + Bf16(bias[e * out_rows + row]);
+          float lin = g_tile_c[m * kTileN + 2 * o + 1] + Bf16(bias[e * out_rows + row + 1]);
+          glu = glu < limit ? glu : limit;
+          lin = lin < -limit ? -limit : (lin > limit ? limit : lin);
+          const float swish = glu / (1.0f + Exp(-alpha * glu));
+          activation[g_pairs[p0 + m] * intermediate + row / 2] = swish * (lin + 1.0f);
+        }
+        Barrier();
+      }
+    }
+  }
+}
+
+// Routed down for many rows: work items (row tile of 64, column tile of
+// 64), grid-stride, so each output element has one owner and the combine
+// over the k choices needs no atomics (the result does not depend on the
+// grid). The block starts its tile at the residual, then for each expert in
+// order collects the tile's (row, choice) pairs routed to it, multiplies
+// their activations by the expert's decoded MXFP4 rows and adds
+// weight * (product + bias) to the output rows.
+UK_DEVICE void ExpertDownTiled(const float* activation, const float* routing_weights, const int32_t* indices,
+                               const uint8_t* weight, const uint16_t* bias, const float* residual, float* out,
+                               int64_t rows, int64_t top_k, int64_t intermediate, int64_t d, int64_t experts) {
+  const int64_t blocks_per_row = intermediate / 32;
+  const uint8_t* scales = weight + experts * d * blocks_per_row * 16;
+  const int64_t row_tiles = (rows + kTileM - 1) / kTileM, col_tiles = (d + kTileN - 1) / kTileN;
+  const int64_t tid = ThreadId(), threads = BlockSize();
+  for (int64_t tile = BlockId(); tile < row_tiles * col_tiles; tile += BlockCount()) {
+    const int64_t r0 = (tile % row_tiles) * kTileM, c0 = (tile / row_tiles) * kTileN;
+    const int64_t tile_rows = rows - r0 < kTileM ? rows - r0 : kTileM;
+    // Later passes read these through the barriers in between (a row chooses
+    // an expert at most once, so no two threads of one pass share an element).
+    for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
+      const int64_t r = r0 + i / kTileN, c = c0 + i % kTileN;
+      if (r < rows && c < d) out[r * d + c] = residual ? residual[r * d + c] : 0.0f;
+    }
+    for (int64_t e = 0; e < experts; ++e) {
+      // The tile's pairs, numbered from r0 * top_k (tile_rows * top_k <= kPairScan for top_k <= 32).
+      for (int64_t begin = r0 * top_k; begin < (r0 + tile_rows) * top_k; begin += kPairScan) {
+        const int64_t end = begin + kPairScan < (r0 + tile_rows) * top_k ? begin + kPairScan : (r0 + tile_rows) * top_k;
+        const int64_t count = CollectPairs(indices, begin, end, e);
+        for (int64_t p0 = 0; p0 < count; p0 += kTileM) {
+          MultiplyTile(
+              intermediate,
+              [&](int64_t m, int64_t kk) {
+                return p0 + m < count ? activation[g_pairs[p0 + m] * intermediate + kk] : 0.0f;
+              },
+              [&](int64_t n, int64_t kk) -> uint16_t {
+                return c0 + n < d ? Mxfp4ToBf16(weight, scales, e * d + c0 + n, blocks_per_row, kk) : 0;
+              });
+          for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
+            const int64_t m = i / kTileN, c = c0 + i % kTileN;
+            if (p0 + m >= count || c >= d) continue;
+            const int64_t pair = g_pairs[p0 + m];
+            out[(pair / top_k) * d + c] += routing_weights[pair] * (g_tile_c[i] + Bf16(bias[e * d + c]));
+          }
+          Barrier();
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 UK_BEGIN_EXPORTS
@@ -188,12 +503,16 @@ UK_EXPORT void moec_uk_embedding(const uint16_t* table, const int32_t* tokens, f
 // `normed_out`); then one warp per output column (grid-stride over columns),
 // lanes striding over k with 16-byte loads (8 bf16 per lane), a warp sum,
 // lane 0 writes. Without `gain`, x is read from global memory directly.
-// Later: for many rows (prefill) a tiled tensor-core GEMM (wgmma / MFMA)
-// instead of one GEMV pass per row.
+// With kMinTileRows rows or more (prefill), matrix tiles instead
+// (Linear3Tiled).
 UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k,
                                const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0, int64_t n0,
                                const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1,
                                const uint16_t* w2, const uint16_t* b2, float* out2, int64_t n2, float* normed_out) {
+  if (rows >= kMinTileRows) {  // folds away: the code generator's row counts are constants
+    Linear3Tiled(x, gain, eps, rows, k, w0, b0, res0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2, normed_out);
+    return;
+  }
   const bool weights_aligned = (k & 7) == 0 && Aligned16(w0) && (n1 == 0 || Aligned16(w1)) &&
                                (n2 == 0 || Aligned16(w2));
   for (int64_t r = 0; r < rows; ++r) {
@@ -388,10 +707,15 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
 // rows * top_k * intermediate (consecutive warps read consecutive weight
 // rows); lane l takes MXFP4 blocks l, l + warp size, ... of both rows (one
 // 16-byte load each, sharing the x loads), two warp sums, lane 0 writes.
-// Later: for prefill, group rows by expert and use a tensor-core GEMM.
+// With kMinTileRows rows or more (prefill), rows grouped by expert in
+// matrix tiles instead (ExpertGateUpTiled).
 UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, const uint8_t* weight,
                                       const uint16_t* bias, float* activation, int64_t rows, int64_t top_k,
                                       int64_t d, int64_t intermediate, int64_t experts, float limit, float alpha) {
+  if (rows >= kMinTileRows) {
+    ExpertGateUpTiled(x, indices, weight, bias, activation, rows, top_k, d, intermediate, experts, limit, alpha);
+    return;
+  }
   const int64_t out_rows = 2 * intermediate;
   const int64_t blocks_per_row = d / 32;
   const uint8_t* scales = weight + experts * out_rows * blocks_per_row * 16;
@@ -446,10 +770,16 @@ UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, co
 // lane l takes MXFP4 blocks l, l + warp size, ... of row c of each chosen
 // expert (16-byte loads), weighted by the routing weight, one warp sum for
 // all k experts, lane 0 adds the biases and the residual and writes.
-// Later: for prefill, group rows by expert and use a tensor-core GEMM.
+// With kMinTileRows rows or more (prefill), matrix tiles per output tile
+// instead (ExpertDownTiled).
 UK_EXPORT void moec_uk_expert_down(const float* activation, const float* routing_weights, const int32_t* indices,
                                    const uint8_t* weight, const uint16_t* bias, const float* residual, float* out,
                                    int64_t rows, int64_t top_k, int64_t intermediate, int64_t d, int64_t experts) {
+  if (rows >= kMinTileRows) {
+    ExpertDownTiled(activation, routing_weights, indices, weight, bias, residual, out, rows, top_k, intermediate, d,
+                    experts);
+    return;
+  }
   const int64_t blocks_per_row = intermediate / 32;
   const uint8_t* scales = weight + experts * d * blocks_per_row * 16;
   const int64_t total = rows * d, stride = GridWarps();

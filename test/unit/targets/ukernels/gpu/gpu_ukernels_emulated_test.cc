@@ -148,6 +148,11 @@ void ExpectClose(const std::vector<float>& got, const std::vector<float>& want, 
 }
 
 constexpr double kTolerance = 2e-6;
+// The matrix tiles multiply activations split into two bf16 terms (16
+// significant bits): each product is within ~2^-17 of fp32's.
+constexpr double kTileTolerance = 3e-5;
+// ukernels.cpp's kMinTileRows: from this many rows on, the matrix tiles.
+constexpr int64_t kMinTileRows = 16;
 
 class GpuUkernelsEmulated : public ::testing::TestWithParam<GpuUkernels> {};
 
@@ -166,36 +171,42 @@ TEST_P(GpuUkernelsEmulated, Embedding) {
 }
 
 // Three outputs, a residual on the first; with and without the RMSNorm, and
-// with k a multiple of 8 (16-byte loads) or not (scalar loads).
+// with k a multiple of 8 (16-byte loads) or not (scalar loads); 3 rows (one
+// warp per output) and 70 rows (matrix tiles: two row and two column tiles,
+// both partial, and k not a multiple of the 32-deep K step).
 TEST_P(GpuUkernelsEmulated, Linear3) {
   const GpuUkernels& k = GetParam();
-  for (const int64_t depth : {int64_t{96}, int64_t{44}}) {
-    for (const bool norm : {true, false}) {
-      const int64_t rows = 3, n0 = 40, n1 = 8, n2 = 8;
-      const std::vector<float> x = RandomFloats(rows * depth, -2, 2, 2);
-      const std::vector<uint16_t> gain = RandomBf16(depth, 0.8f, 1.2f, 3);
-      const std::vector<uint16_t> w0 = RandomBf16(n0 * depth, -0.2f, 0.2f, 4), w1 = RandomBf16(n1 * depth, -1, 1, 5),
-                                  w2 = RandomBf16(n2 * depth, -1, 1, 6);
-      const std::vector<uint16_t> b0 = RandomBf16(n0, -1, 1, 7), b1 = RandomBf16(n1, -1, 1, 8),
-                                  b2 = RandomBf16(n2, -1, 1, 9);
-      const std::vector<float> res = RandomFloats(rows * n0, -1, 1, 10);
-      const uint16_t* g = norm ? gain.data() : nullptr;
-      std::vector<float> want0(rows * n0), want1(rows * n1), want2(rows * n2), want_norm(rows * depth);
-      moec_uk_linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), want0.data(), n0, w1.data(),
-                      b1.data(), want1.data(), n1, w2.data(), b2.data(), want2.data(), n2,
-                      norm ? want_norm.data() : nullptr, 0, 1);
-      for (const Grid& grid : kGrids) {
-        std::vector<float> got0(rows * n0), got1(rows * n1), got2(rows * n2), got_norm(rows * depth);
-        Launch(k, grid, [&] {
-          k.linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), got0.data(), n0, w1.data(),
-                    b1.data(), got1.data(), n1, w2.data(), b2.data(), got2.data(), n2,
-                    norm ? got_norm.data() : nullptr);
-        });
-        const std::string what = "k " + std::to_string(depth) + (norm ? " normed" : "");
-        ExpectClose(got0, want0, kTolerance, what + " out0");
-        ExpectClose(got1, want1, kTolerance, what + " out1");
-        ExpectClose(got2, want2, kTolerance, what + " out2");
-        if (norm) ExpectClose(got_norm, want_norm, kTolerance, what + " normed rows");
+  for (const int64_t rows : {int64_t{3}, int64_t{70}}) {
+    for (const int64_t depth : {int64_t{96}, int64_t{44}}) {
+      for (const bool norm : {true, false}) {
+        const int64_t n0 = 40, n1 = 8, n2 = 24;
+        const std::vector<float> x = RandomFloats(rows * depth, -2, 2, 2);
+        const std::vector<uint16_t> gain = RandomBf16(depth, 0.8f, 1.2f, 3);
+        const std::vector<uint16_t> w0 = RandomBf16(n0 * depth, -0.2f, 0.2f, 4),
+                                    w1 = RandomBf16(n1 * depth, -1, 1, 5), w2 = RandomBf16(n2 * depth, -1, 1, 6);
+        const std::vector<uint16_t> b0 = RandomBf16(n0, -1, 1, 7), b1 = RandomBf16(n1, -1, 1, 8),
+                                    b2 = RandomBf16(n2, -1, 1, 9);
+        const std::vector<float> res = RandomFloats(rows * n0, -1, 1, 10);
+        const uint16_t* g = norm ? gain.data() : nullptr;
+        std::vector<float> want0(rows * n0), want1(rows * n1), want2(rows * n2), want_norm(rows * depth);
+        moec_uk_linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), want0.data(), n0,
+                        w1.data(), b1.data(), want1.data(), n1, w2.data(), b2.data(), want2.data(), n2,
+                        norm ? want_norm.data() : nullptr, 0, 1);
+        for (const Grid& grid : kGrids) {
+          std::vector<float> got0(rows * n0), got1(rows * n1), got2(rows * n2), got_norm(rows * depth);
+          Launch(k, grid, [&] {
+            k.linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), got0.data(), n0, w1.data(),
+                      b1.data(), got1.data(), n1, w2.data(), b2.data(), got2.data(), n2,
+                      norm ? got_norm.data() : nullptr);
+          });
+          const std::string what =
+              std::to_string(rows) + " rows, k " + std::to_string(depth) + (norm ? ", normed" : "");
+          const double tolerance = rows >= kMinTileRows ? kTileTolerance : kTolerance;
+          ExpectClose(got0, want0, tolerance, what + " out0");
+          ExpectClose(got1, want1, tolerance, what + " out1");
+          ExpectClose(got2, want2, tolerance, what + " out2");
+          if (norm) ExpectClose(got_norm, want_norm, kTolerance, what + " normed rows");
+        }
       }
     }
   }
@@ -283,44 +294,72 @@ TEST_P(GpuUkernelsEmulated, Attention) {
   }
 }
 
+// Indices with one invalid entry (skipped); 3 rows (one warp per output)
+// and 40 rows (rows grouped by expert in matrix tiles; partial column tiles).
+std::vector<int32_t> RoutingIndices(int64_t rows, int64_t top_k, int64_t experts, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> indices(rows * top_k);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < top_k; ++j) {  // distinct experts per row, as top-k gives
+      int32_t e;
+      bool taken;
+      do {
+        e = static_cast<int32_t>(rng() % experts);
+        taken = false;
+        for (int64_t i = 0; i < j; ++i) taken |= indices[r * top_k + i] == e;
+      } while (taken);
+      indices[r * top_k + j] = e;
+    }
+  }
+  indices[1] = -1;
+  return indices;
+}
+
 TEST_P(GpuUkernelsEmulated, ExpertGateUp) {
   const GpuUkernels& k = GetParam();
-  const int64_t rows = 3, top_k = 2, d = 96, intermediate = 40, experts = 4;
-  const std::vector<float> x = RandomFloats(rows * d, -1, 1, 22);
-  const std::vector<int32_t> indices = {2, 0, 3, -1, 1, 2};  // -1: an invalid index is skipped
-  const std::vector<uint8_t> weight = RandomMxfp4(experts * 2 * intermediate, d, 23);
-  const std::vector<uint16_t> bias = RandomBf16(experts * 2 * intermediate, -0.5f, 0.5f, 24);
-  std::vector<float> want(rows * top_k * intermediate, 42);
-  moec_uk_expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), want.data(), rows, top_k, d,
-                         intermediate, experts, 7.0f, 1.702f, 0, 1);
-  for (const Grid& grid : kGrids) {
-    std::vector<float> got(rows * top_k * intermediate, 42);
-    Launch(k, grid, [&] {
-      k.expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), got.data(), rows, top_k, d, intermediate,
-                       experts, 7.0f, 1.702f);
-    });
-    ExpectClose(got, want, 1e-5, "gate_up activations");
+  for (const int64_t rows : {int64_t{3}, int64_t{40}}) {
+    const int64_t top_k = 2, d = 96, intermediate = 40, experts = 4;
+    const std::vector<float> x = RandomFloats(rows * d, -1, 1, 22);
+    const std::vector<int32_t> indices = RoutingIndices(rows, top_k, experts, 32);
+    const std::vector<uint8_t> weight = RandomMxfp4(experts * 2 * intermediate, d, 23);
+    const std::vector<uint16_t> bias = RandomBf16(experts * 2 * intermediate, -0.5f, 0.5f, 24);
+    std::vector<float> want(rows * top_k * intermediate, 42);
+    moec_uk_expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), want.data(), rows, top_k, d,
+                           intermediate, experts, 7.0f, 1.702f, 0, 1);
+    for (const Grid& grid : kGrids) {
+      std::vector<float> got(rows * top_k * intermediate, 42);
+      Launch(k, grid, [&] {
+        k.expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), got.data(), rows, top_k, d,
+                         intermediate, experts, 7.0f, 1.702f);
+      });
+      ExpectClose(got, want, rows >= kMinTileRows ? kTileTolerance : 1e-5,
+                  std::to_string(rows) + " rows: gate_up activations");
+    }
   }
 }
 
 TEST_P(GpuUkernelsEmulated, ExpertDown) {
   const GpuUkernels& k = GetParam();
-  const int64_t rows = 3, top_k = 2, d = 40, intermediate = 96, experts = 4;
-  const std::vector<float> activation = RandomFloats(rows * top_k * intermediate, -2, 2, 25);
-  const std::vector<float> routing = RandomFloats(rows * top_k, 0, 1, 26), residual = RandomFloats(rows * d, -1, 1, 27);
-  const std::vector<int32_t> indices = {1, 3, 0, 2, 2, -1};
-  const std::vector<uint8_t> weight = RandomMxfp4(experts * d, intermediate, 28);
-  const std::vector<uint16_t> bias = RandomBf16(experts * d, -0.5f, 0.5f, 29);
-  std::vector<float> want(rows * d);
-  moec_uk_expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(), residual.data(),
-                      want.data(), rows, top_k, intermediate, d, experts, 0, 1);
-  for (const Grid& grid : kGrids) {
-    std::vector<float> got(rows * d);
-    Launch(k, grid, [&] {
-      k.expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(), residual.data(),
-                    got.data(), rows, top_k, intermediate, d, experts);
-    });
-    ExpectClose(got, want, 1e-5, "down with residual");
+  for (const int64_t rows : {int64_t{3}, int64_t{40}}) {
+    const int64_t top_k = 2, d = 72, intermediate = 96, experts = 4;
+    const std::vector<float> activation = RandomFloats(rows * top_k * intermediate, -2, 2, 25);
+    const std::vector<float> routing = RandomFloats(rows * top_k, 0, 1, 26),
+                             residual = RandomFloats(rows * d, -1, 1, 27);
+    const std::vector<int32_t> indices = RoutingIndices(rows, top_k, experts, 33);
+    const std::vector<uint8_t> weight = RandomMxfp4(experts * d, intermediate, 28);
+    const std::vector<uint16_t> bias = RandomBf16(experts * d, -0.5f, 0.5f, 29);
+    std::vector<float> want(rows * d);
+    moec_uk_expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(),
+                        residual.data(), want.data(), rows, top_k, intermediate, d, experts, 0, 1);
+    for (const Grid& grid : kGrids) {
+      std::vector<float> got(rows * d);
+      Launch(k, grid, [&] {
+        k.expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(),
+                      residual.data(), got.data(), rows, top_k, intermediate, d, experts);
+      });
+      ExpectClose(got, want, rows >= kMinTileRows ? kTileTolerance : 1e-5,
+                  std::to_string(rows) + " rows: down with residual");
+    }
   }
 }
 
