@@ -200,12 +200,14 @@ class ArtifactBuilder {
     desc.name = name;
     desc.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
     std::vector<const gptoss::WeightRef*> parts;
+    std::vector<gptoss::WeightKind> kinds;
     if (layout->second == "mxfp4_blocks_then_scales") {
       // MXFP4: all rows' packed blocks, then all rows' scales.
       const gptoss::WeightRef* blocks = checkpoint_.FindWeight(name + "_blocks");
       const gptoss::WeightRef* scales = checkpoint_.FindWeight(name + "_scales");
       if (!blocks || !scales) return moert::NotFound("weight \"", name, "\" has no _blocks/_scales in the checkpoint");
       parts = {blocks, scales};
+      kinds = {gptoss::WeightKind::kMxfp4Blocks, gptoss::WeightKind::kMxfp4Scales};
       desc.dtype = moex::DType::MXFP4;
       desc.layout = "mxfp4_blocks_then_scales";
     } else if (layout->second == "row_major") {
@@ -216,22 +218,44 @@ class ArtifactBuilder {
                                     "; the CPU target reads bf16 weights");
       }
       parts = {dense};
+      kinds = {gptoss::WeightKind::kDense};
       desc.dtype = moex::DType::BF16;
       desc.layout = "row_major";
     } else {
       return moert::Unimplemented("weight \"", name, "\": the artifact writer has no layout \"", layout->second, "\"");
     }
     uint64_t size = 0;
-    for (const gptoss::WeightRef* p : parts) size += p->byte_size;
-    desc.segment = writer_.addStreamedSegment(size, [parts](SegmentSink& sink) -> Status {
-      for (const gptoss::WeightRef* p : parts) MOERT_RETURN_IF_ERROR(sink.Write(p->data, p->byte_size));
-      return Status::Ok();
-    });
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (checkpoint_.synthetic_seed()) desc.synthetic.push_back(SyntheticPart(*parts[i], kinds[i], size));
+      size += parts[i]->byte_size;
+    }
+    if (desc.synthetic.empty()) {
+      desc.segment = writer_.addStreamedSegment(size, [parts](SegmentSink& sink) -> Status {
+        for (const gptoss::WeightRef* p : parts) MOERT_RETURN_IF_ERROR(sink.Write(p->data, p->byte_size));
+        return Status::Ok();
+      });
+    }
     desc.offset = 0;
     desc.size = size;
     const uint32_t index = writer_.addWeight(desc);
     weight_sizes_[index] = size;
     return index;
+  }
+
+  // The generator's parameters for checkpoint tensor `tensor` (of `kind`) of
+  // a synthetic checkpoint, placed at `offset` in its weight: the stream
+  // moec synth draws that tensor from.
+  static SyntheticPartDesc SyntheticPart(const gptoss::WeightRef& tensor, gptoss::WeightKind kind, uint64_t offset) {
+    const moert::synthetic::Distribution d = gptoss::SyntheticDistribution(tensor.name, kind, tensor.shape);
+    SyntheticPartDesc part;
+    part.offset = offset;
+    part.size = tensor.byte_size;
+    part.name_hash = moert::synthetic::HashName(tensor.name.data(), tensor.name.size());
+    part.distribution = static_cast<moex::SyntheticDistribution>(d.kind);
+    part.center = d.center;
+    part.amplitude = d.amplitude;
+    part.exponent = d.kind == moert::synthetic::kE8m0Scales ? d.exponent : 0;
+    return part;
   }
 
   const gptoss::Checkpoint& checkpoint_;
@@ -244,7 +268,17 @@ class ArtifactBuilder {
 
 }  // namespace
 
-Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescription& target) {
+bool SyntheticProbeFits(const gptoss::ModelConfig& config) {
+  uint64_t bytes = 0;
+  for (const gptoss::ExpectedTensor& t : gptoss::ExpectedHfTensors(config)) {
+    uint64_t n = t.kind == gptoss::WeightKind::kDense ? 2 : 1;
+    for (int64_t d : t.shape) n *= static_cast<uint64_t>(d);
+    bytes += n;
+  }
+  return bytes <= kMaxSyntheticProbeWeightBytes;
+}
+
+Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescription& target, bool syntheticFill) {
   DeviceCode code;
   if (target.kind == TargetKind::kCpu) {
     MOERT_ASSIGN_OR_RETURN(cpu::CpuImage image, cpu::GenerateCpuImage(module, target));
@@ -254,7 +288,9 @@ Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescrip
     code.kernels = std::move(image.kernels);
     return code;
   }
-  MOERT_ASSIGN_OR_RETURN(gpu::GpuImage image, gpu::GenerateGpuImage(module, target));
+  gpu::GpuImageOptions imageOptions;
+  imageOptions.synthetic_fill = syntheticFill;
+  MOERT_ASSIGN_OR_RETURN(gpu::GpuImage image, gpu::GenerateGpuImage(module, target, imageOptions));
   code.kind = target.kind == TargetKind::kCuda ? moex::TargetKind::CUDA : moex::TargetKind::HIP;
   code.format = image.format == gpu::GpuImageFormat::kPtx     ? moex::ImageFormat::PTX
                 : image.format == gpu::GpuImageFormat::kCubin ? moex::ImageFormat::CUBIN
@@ -305,7 +341,8 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module;
   MOERT_RETURN_IF_ERROR(RunPipeline(checkpoint, options, &context, module));
-  MOERT_ASSIGN_OR_RETURN(DeviceCode code, GenerateDeviceCode(*module, target));
+  const std::optional<uint64_t> syntheticSeed = checkpoint.synthetic_seed();
+  MOERT_ASSIGN_OR_RETURN(DeviceCode code, GenerateDeviceCode(*module, target, syntheticSeed.has_value()));
 
   const gptoss::ModelConfig& config = checkpoint.config();
   ArtifactWriter writer;
@@ -325,6 +362,15 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
     kernelWorkgroups.push_back(k.workgroups);
   }
   const uint32_t imageIndex = writer.addImage(imageDesc);
+  if (syntheticSeed) {
+    SyntheticWeightsDesc synthetic;
+    synthetic.seed = *syntheticSeed;
+    if (auto fill = kernelIndex.find(gpu::kSyntheticFillKernel); fill != kernelIndex.end()) {
+      synthetic.fill_image = static_cast<int32_t>(imageIndex);
+      synthetic.fill_kernel = static_cast<int32_t>(fill->second);
+    }
+    writer.setSyntheticWeights(synthetic);
+  }
 
   ArtifactBuilder builder(checkpoint, writer);
   std::map<std::string, std::string> layouts;
@@ -376,6 +422,11 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   }
 
   // The self-test: what the reference executor computes for a few tokens.
+  if (!options.probe) return writer.write(output);
+  if (syntheticSeed && checkpoint.embedding().data == nullptr) {
+    return moert::FailedPrecondition("the probe needs the synthetic weights in memory (OpenSyntheticCheckpoint "
+                                     "with_data), or CompileOptions::probe = false");
+  }
   const int64_t n = std::min<int64_t>(options.probe_tokens, options.import.prefill_chunk);
   std::vector<int32_t> probe;
   for (int64_t i = 0; i < n; ++i) probe.push_back(static_cast<int32_t>((i * 7919 + 11) % config.vocab_size));

@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "gpt-oss/checkpoint.h"
 #include "gpt-oss/importer.h"
+#include "gpt-oss/synth.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "schema/moex_generated.h"
 #include "targets/common/EntryPoints.h"
@@ -39,7 +40,20 @@ struct CompileOptions {
   // tokenizer.json. Empty: the checkpoint's tokenizer.json or
   // tokenizer.tiktoken when there is one, else none (no chat).
   std::string tokenizer;
+  // Compute the self-test probe with the reference executor, which reads the
+  // weights' bytes: off for a synthetic checkpoint opened without them.
+  bool probe = true;
 };
+
+// Synthetic weights (`moec compile --synthetic-weights SEED`): when the
+// checkpoint is synthetic (gptoss::OpenSyntheticCheckpoint), the artifact gets
+// no weight bytes but the seed and each weight's generator parameters, and
+// the runtime generates the weights (GPU: with a fill kernel added to the
+// device image). The probe needs the weights in memory to run the reference
+// executor; it is computed for models up to this many weight bytes.
+inline constexpr uint64_t kMaxSyntheticProbeWeightBytes = uint64_t{1} << 30;
+// Whether a synthetic model of `config` is small enough for a probe.
+bool SyntheticProbeFits(const gptoss::ModelConfig& config);
 
 // The default pipeline for `target`, as text (what --print-pipeline shows).
 std::string DefaultPipeline(const TargetDescription& target, int64_t compute_units);
@@ -65,7 +79,9 @@ struct DeviceCode {
 };
 
 // Code generation for the planned module (after RunPipeline).
-moert::Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescription& target);
+// With `syntheticFill`, GPU images get the synthetic-weight fill kernel.
+moert::Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescription& target,
+                                             bool syntheticFill = false);
 
 // Everything: writes the artifact to `output`.
 moert::Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOptions& options,

@@ -141,6 +141,7 @@ void ArtifactWriter::setContext(uint32_t maxContext, uint32_t numSlots) {
 void ArtifactWriter::setActivationArenaSize(uint64_t bytes) { activationArenaSize_ = bytes; }
 void ArtifactWriter::setTokenizer(TokenizerDesc tokenizer) { tokenizer_ = std::move(tokenizer); }
 void ArtifactWriter::setProbe(ProbeDesc probe) { probe_ = std::move(probe); }
+void ArtifactWriter::setSyntheticWeights(SyntheticWeightsDesc synthetic) { synthetic_ = synthetic; }
 
 uint32_t ArtifactWriter::addSegment(std::string bytes) {
   SegmentEntry entry;
@@ -243,8 +244,20 @@ std::string ArtifactWriter::buildManifest(const std::vector<uint64_t>& offsets,
     auto name = str(w.name);
     auto shape = fbb.CreateVector(w.shape);
     auto layout = str(w.layout);
-    weights.push_back(
-        moex::CreateWeight(fbb, name, w.segment, w.offset, w.size, w.dtype, shape, layout));
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<moex::SyntheticPart>>> synthetic;
+    if (!w.synthetic.empty()) {
+      std::vector<flatbuffers::Offset<moex::SyntheticPart>> parts;
+      for (const SyntheticPartDesc& p : w.synthetic) {
+        parts.push_back(moex::CreateSyntheticPart(fbb, p.offset, p.size, p.name_hash, p.distribution, p.center,
+                                                  p.amplitude, p.exponent));
+      }
+      synthetic = fbb.CreateVector(parts);
+    }
+    // A synthetic weight has no segment: 0 is the default, which the builder
+    // leaves out, so the reader sees none.
+    const bool hasBytes = w.synthetic.empty();
+    weights.push_back(moex::CreateWeight(fbb, name, hasBytes ? w.segment : 0, hasBytes ? w.offset : 0, w.size,
+                                         w.dtype, shape, layout, synthetic));
   }
   auto weightsVec = fbb.CreateVector(weights);
 
@@ -296,6 +309,11 @@ std::string ArtifactWriter::buildManifest(const std::vector<uint64_t>& offsets,
     probe = moex::CreateProbe(fbb, tokens, probe_->logits_segment, probe_->tolerance);
   }
 
+  flatbuffers::Offset<moex::SyntheticWeights> synthetic;
+  if (synthetic_) {
+    synthetic = moex::CreateSyntheticWeights(fbb, synthetic_->seed, synthetic_->fill_image, synthetic_->fill_kernel);
+  }
+
   auto producer = str(producer_);
   moex::ManifestBuilder m(fbb);
   m.add_format_version(moert::kFormatVersion);
@@ -312,6 +330,7 @@ std::string ArtifactWriter::buildManifest(const std::vector<uint64_t>& offsets,
   m.add_activation_arena_size(activationArenaSize_);
   m.add_entry_points(entriesVec);
   m.add_probe(probe);
+  m.add_synthetic(synthetic);
   moex::FinishManifestBuffer(fbb, m.Finish());
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }

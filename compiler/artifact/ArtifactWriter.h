@@ -85,6 +85,16 @@ struct ProbeDesc {
   float tolerance = 0;
 };
 
+struct SyntheticPartDesc {
+  uint64_t offset = 0;  // within the weight
+  uint64_t size = 0;
+  uint64_t name_hash = 0;
+  moex::SyntheticDistribution distribution = moex::SyntheticDistribution::UNIFORM_BF16;
+  int64_t center = 0;     // UNIFORM_BF16, x 2^32
+  int64_t amplitude = 0;  // UNIFORM_BF16, x 2^32
+  int32_t exponent = 0;   // E8M0_SCALES
+};
+
 struct WeightDesc {
   std::string name;
   uint32_t segment = 0;
@@ -93,6 +103,14 @@ struct WeightDesc {
   moex::DType dtype = moex::DType::F32;
   std::vector<int64_t> shape;
   std::string layout;
+  // Non-empty: the runtime generates the weight (segment and offset unused).
+  std::vector<SyntheticPartDesc> synthetic;
+};
+
+struct SyntheticWeightsDesc {
+  uint64_t seed = 0;
+  int32_t fill_image = -1;  // GPU: the fill kernel
+  int32_t fill_kernel = -1;
 };
 
 struct KernelDesc {
@@ -166,6 +184,7 @@ class ArtifactWriter {
   void setActivationArenaSize(uint64_t bytes);
   void setTokenizer(TokenizerDesc tokenizer);
   void setProbe(ProbeDesc probe);
+  void setSyntheticWeights(SyntheticWeightsDesc synthetic);
 
   // Segments, in file order; each returns the segment's index.
   uint32_t addSegment(std::string bytes);
@@ -207,6 +226,7 @@ class ArtifactWriter {
   uint64_t activationArenaSize_ = 0;
   std::optional<TokenizerDesc> tokenizer_;
   std::optional<ProbeDesc> probe_;
+  std::optional<SyntheticWeightsDesc> synthetic_;
   std::vector<SegmentEntry> segments_;
   std::vector<WeightDesc> weights_;
   std::vector<DeviceImageDesc> images_;

@@ -234,6 +234,13 @@ Result<std::vector<std::string>> ListSafetensors(const std::string& dir) {
 
 }  // namespace
 
+Result<std::string> CheckpointConfigPath(const std::string& dir) {
+  for (const std::string& path : {moert::JoinPath(dir, "config.json"), moert::JoinPath(dir, "original/config.json")}) {
+    if (moert::PathExists(path)) return path;
+  }
+  return moert::NotFound(dir, ": no config.json (nor original/config.json): not a gpt-oss checkpoint");
+}
+
 Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
   if (!moert::IsDirectory(dir)) return moert::NotFound(dir, ": not a directory");
   Checkpoint ckpt;
@@ -241,17 +248,8 @@ Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
 
   // The configuration decides the layout: HF config.json at the top, or the
   // OpenAI layout (its own config.json) at the top or in original/.
-  std::string tensor_dir = dir;
-  std::string config_path = moert::JoinPath(dir, "config.json");
-  if (!moert::PathExists(config_path)) {
-    std::string original = moert::JoinPath(dir, "original");
-    if (moert::PathExists(moert::JoinPath(original, "config.json"))) {
-      tensor_dir = original;
-      config_path = moert::JoinPath(original, "config.json");
-    } else {
-      return moert::NotFound(dir, ": no config.json (nor original/config.json): not a gpt-oss checkpoint");
-    }
-  }
+  MOERT_ASSIGN_OR_RETURN(std::string config_path, CheckpointConfigPath(dir));
+  const std::string tensor_dir = config_path.substr(0, config_path.find_last_of('/'));
   ConfigFormat format;
   MOERT_ASSIGN_OR_RETURN(ckpt.config_, ParseConfigFile(config_path, &format));
   ckpt.layout_ = format == ConfigFormat::kOriginal ? CheckpointLayout::kOriginal

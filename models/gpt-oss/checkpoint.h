@@ -82,6 +82,10 @@ std::vector<ExpectedTensor> ExpectedHfTensors(const ModelConfig& config);
 // The same for the OpenAI original layout.
 std::vector<ExpectedTensor> ExpectedOriginalTensors(const ModelConfig& config);
 
+// The configuration file of the checkpoint in `dir`: its config.json (HF
+// layout), else original/config.json (OpenAI layout); NotFound otherwise.
+moert::Result<std::string> CheckpointConfigPath(const std::string& dir);
+
 class Checkpoint {
  public:
   // `dir` holds config.json and the safetensors files (or an original/

@@ -58,9 +58,24 @@ std::string FindPtxas() {
   return "";
 }
 
+// Links the microkernel bitcode file `path` into `ir`; with `adoptTarget`,
+// `ir` takes the bitcode's triple and data layout first.
+Status LinkBitcode(llvm::Module& ir, const std::string& path, llvm::LLVMContext& context, bool adoptTarget) {
+  if (!moert::PathExists(path)) return moert::NotFound("GPU microkernel bitcode not found at ", path);
+  llvm::SMDiagnostic diagnostic;
+  std::unique_ptr<llvm::Module> bitcode = llvm::parseIRFile(path, diagnostic, context);
+  if (!bitcode) return moert::Internal("cannot read ", path, ": ", diagnostic.getMessage().str());
+  if (adoptTarget) {
+    ir.setTargetTriple(bitcode->getTargetTriple());
+    ir.setDataLayout(bitcode->getDataLayout());
+  }
+  if (llvm::Linker::linkModules(ir, std::move(bitcode))) return moert::Internal("linking ", path, " failed");
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& target) {
+Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& target, const GpuImageOptions& options) {
   if (target.kind == TargetKind::kCpu) return moert::InvalidArgument("target ", target.name, " is not a GPU");
   const bool nvidia = target.kind == TargetKind::kCuda;
   const GpuTargetHooks hooks = HooksFor(target);
@@ -68,20 +83,28 @@ Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& targ
                             EntryPointAbi{EntryPointAbi::Bindings::kParameters, hooks.kernel_attribute, 1});
   GpuImage image;
   MOERT_ASSIGN_OR_RETURN(image.kernels, entries.AddKernels(module));
+  if (options.synthetic_fill) {
+    KernelEntry fill{kSyntheticFillKernel, "moec_kernel_synthetic_fill", 2, 1};
+    UkCall call{"moec_uk_synthetic_fill", {}};
+    for (int64_t binding = 0; binding < 2; ++binding) {
+      UkArg arg;
+      arg.kind = UkArg::Kind::kBinding;
+      arg.binding = binding;
+      call.args.push_back(arg);
+    }
+    entries.Add(fill.symbol, call, fill.num_bindings, fill.workgroups);
+    image.kernels.push_back(fill);
+  }
 
   llvm::LLVMContext llvmContext;
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> ir, entries.Translate(llvmContext, "moec_gpu_kernels"));
 
   // Link the microkernels; the entry points take their triple and layout.
-  const std::string bitcode = std::string(MOEC_UKERNEL_DIR) + "/ukernels-" + target.name + ".bc";
-  if (!moert::PathExists(bitcode)) return moert::NotFound("GPU microkernels for ", target.name, " not found at ", bitcode);
-  llvm::SMDiagnostic diagnostic;
-  std::unique_ptr<llvm::Module> microkernels = llvm::parseIRFile(bitcode, diagnostic, llvmContext);
-  if (!microkernels) return moert::Internal("cannot read ", bitcode, ": ", diagnostic.getMessage().str());
-  ir->setTargetTriple(microkernels->getTargetTriple());
-  ir->setDataLayout(microkernels->getDataLayout());
-  if (llvm::Linker::linkModules(*ir, std::move(microkernels))) {
-    return moert::Internal("linking the GPU microkernels failed");
+  MOERT_RETURN_IF_ERROR(LinkBitcode(*ir, std::string(MOEC_UKERNEL_DIR) + "/ukernels-" + target.name + ".bc",
+                                    llvmContext, /*adoptTarget=*/true));
+  if (options.synthetic_fill) {
+    MOERT_RETURN_IF_ERROR(LinkBitcode(*ir, std::string(MOEC_UKERNEL_DIR) + "/synthetic-fill-" + target.name + ".bc",
+                                      llvmContext, /*adoptTarget=*/false));
   }
   // The entry points take the microkernels' CPU and features (so the
   // inliner accepts them), and everything but the entry points becomes

@@ -25,6 +25,16 @@ inline constexpr uint32_t kThreadsPerWorkgroup = 256;
 
 enum class GpuImageFormat { kPtx, kCubin, kHsaco };
 
+// The kernel that generates synthetic weights on the device (its function
+// name in GpuImage::kernels): bindings (destination, synthetic::Part
+// descriptor), from targets/ukernels/gpu/synthetic_fill.cpp.
+inline constexpr char kSyntheticFillKernel[] = "synthetic_fill";
+
+struct GpuImageOptions {
+  // Add the kSyntheticFillKernel entry point (artifacts with synthetic weights).
+  bool synthetic_fill = false;
+};
+
 struct GpuImage {
   GpuImageFormat format = GpuImageFormat::kPtx;
   std::string bytes;     // PTX text, cubin or HSACO ELF
@@ -35,7 +45,8 @@ struct GpuImage {
 // Generates the device image for every private kernel function of `module`.
 // For sm_90a the image is a cubin when ptxas is found (CUDA_HOME, /usr/local/cuda
 // or PATH), else PTX for the driver to compile at load.
-moert::Result<GpuImage> GenerateGpuImage(mlir::ModuleOp module, const TargetDescription& target);
+moert::Result<GpuImage> GenerateGpuImage(mlir::ModuleOp module, const TargetDescription& target,
+                                         const GpuImageOptions& options = {});
 
 }  // namespace moec::gpu
 

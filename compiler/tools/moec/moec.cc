@@ -114,12 +114,21 @@ Status RunReference(const ParsedFlags& flags) {
   return Status::Ok();
 }
 
-Result<ModelConfig> ConfigFromFlags(const ParsedFlags& flags) {
-  if (flags.Has("preset") == flags.Has("config")) {
-    return moert::InvalidArgument("synth needs exactly one of --preset NAME or --config FILE");
+// The model shape of --preset or --config (or of `base`, the configuration
+// of a checkpoint directory, when there is one) with the overrides --layers,
+// --experts and --vocab. `command` names the subcommand in messages.
+Result<ModelConfig> ConfigFromFlags(const ParsedFlags& flags, const char* command,
+                                    const std::optional<ModelConfig>& base = std::nullopt) {
+  const int sources = (flags.Has("preset") ? 1 : 0) + (flags.Has("config") ? 1 : 0) + (base ? 1 : 0);
+  if (sources != 1) {
+    const bool takes_dir = std::strcmp(command, "synth") != 0;
+    return moert::InvalidArgument(command, " needs exactly one of ", takes_dir ? "MODEL_DIR, " : "",
+                                  "--preset NAME or --config FILE");
   }
   ModelConfig config;
-  if (flags.Has("preset")) {
+  if (base) {
+    config = *base;
+  } else if (flags.Has("preset")) {
     MOERT_ASSIGN_OR_RETURN(config, PresetConfig(flags.GetString("preset")));
   } else {
     MOERT_ASSIGN_OR_RETURN(config, ParseConfigFile(flags.GetString("config")));
@@ -137,7 +146,7 @@ Result<ModelConfig> ConfigFromFlags(const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(config.vocab_size, flags.GetInt("vocab", config.vocab_size, 1, int64_t{1} << 26));
   if (config.eos_token_id && *config.eos_token_id >= config.vocab_size) config.eos_token_id.reset();
   if (config.pad_token_id && *config.pad_token_id >= config.vocab_size) config.pad_token_id.reset();
-  MOERT_RETURN_IF_ERROR(ValidateConfig(config, "synth options"));
+  MOERT_RETURN_IF_ERROR(ValidateConfig(config, moert::StrCat(command, " options")));
   return config;
 }
 
@@ -149,7 +158,7 @@ Status RunSynth(const ParsedFlags& flags) {
   const std::string out = flags.GetString("output");
   if (out.empty()) return moert::InvalidArgument("synth needs -o DIR");
   SynthOptions options;
-  MOERT_ASSIGN_OR_RETURN(options.config, ConfigFromFlags(flags));
+  MOERT_ASSIGN_OR_RETURN(options.config, ConfigFromFlags(flags, "synth"));
   MOERT_ASSIGN_OR_RETURN(int64_t seed, flags.GetInt("seed", 0, 0, INT64_MAX));
   options.seed = static_cast<uint64_t>(seed);
   MOERT_ASSIGN_OR_RETURN(int64_t shard, flags.GetInt("shard-size", int64_t{4} << 30, 1, INT64_MAX));
@@ -263,6 +272,37 @@ Result<moec::CompileOptions> CompileOptionsFromFlags(const ParsedFlags& flags, c
   return options;
 }
 
+// The checkpoint to compile: MODEL_DIR as it is, or with --synthetic-weights
+// SEED the synthetic model of MODEL_DIR's config.json (no weight files
+// needed) or of --preset/--config, with --layers/--experts/--vocab applied.
+// Synthetic weights are generated in memory only when the model is small
+// enough for the reference executor's probe (`probe` says whether).
+Result<Checkpoint> CheckpointFromFlags(const ParsedFlags& flags, bool* probe) {
+  *probe = true;
+  const bool shaped = flags.Has("preset") || flags.Has("config") || flags.Has("layers") || flags.Has("experts") ||
+                      flags.Has("vocab");
+  if (!flags.Has("synthetic-weights")) {
+    if (shaped) {
+      return moert::InvalidArgument("--preset, --config, --layers, --experts and --vocab shape a synthetic model: "
+                                    "they need --synthetic-weights SEED");
+    }
+    if (flags.positional().size() != 1) return moert::InvalidArgument("compile takes one MODEL_DIR");
+    return Checkpoint::Open(flags.positional()[0]);
+  }
+  MOERT_ASSIGN_OR_RETURN(int64_t seed, flags.GetInt("synthetic-weights", 0, 0, INT64_MAX));
+  if (flags.positional().size() > 1) return moert::InvalidArgument("compile takes at most one MODEL_DIR");
+  std::optional<ModelConfig> base;
+  std::string dir;
+  if (flags.positional().size() == 1) {
+    dir = flags.positional()[0];
+    MOERT_ASSIGN_OR_RETURN(std::string path, CheckpointConfigPath(dir));
+    MOERT_ASSIGN_OR_RETURN(base, ParseConfigFile(path));
+  }
+  MOERT_ASSIGN_OR_RETURN(ModelConfig config, ConfigFromFlags(flags, "compile --synthetic-weights", base));
+  *probe = moec::SyntheticProbeFits(config);
+  return OpenSyntheticCheckpoint(config, static_cast<uint64_t>(seed), /*with_data=*/*probe, dir);
+}
+
 Status RunCompile(const ParsedFlags& flags) {
   mlir::DialectRegistry registry;
   moec::registerAllDialects(registry);
@@ -273,9 +313,10 @@ Status RunCompile(const ParsedFlags& flags) {
     std::printf("%s\n", pipeline.c_str());
     return Status::Ok();
   }
-  if (flags.positional().size() != 1) return moert::InvalidArgument("compile takes one MODEL_DIR");
-  MOERT_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::Open(flags.positional()[0]));
+  bool probe = true;
+  MOERT_ASSIGN_OR_RETURN(Checkpoint checkpoint, CheckpointFromFlags(flags, &probe));
   MOERT_ASSIGN_OR_RETURN(moec::CompileOptions options, CompileOptionsFromFlags(flags, &checkpoint.config()));
+  options.probe = probe;
   const std::string emit = flags.GetString("emit", "artifact");
   const std::string out = flags.GetString("output");
   if (emit == "mlir") {
@@ -302,7 +343,8 @@ Status RunCompile(const ParsedFlags& flags) {
     if (target.kind == moec::TargetKind::kCpu) {
       return moert::InvalidArgument("--emit ", emit, " is for GPU targets (--target sm_90a or gfx942)");
     }
-    MOERT_ASSIGN_OR_RETURN(moec::DeviceCode code, moec::GenerateDeviceCode(*module, target));
+    MOERT_ASSIGN_OR_RETURN(moec::DeviceCode code,
+                           moec::GenerateDeviceCode(*module, target, checkpoint.synthetic_seed().has_value()));
     const std::string& bytes = emit == "device-asm" ? code.assembly : code.bytes;
     if (out.empty() || out == "-") {
       std::fwrite(bytes.data(), 1, bytes.size(), stdout);
@@ -314,7 +356,13 @@ Status RunCompile(const ParsedFlags& flags) {
     return moert::InvalidArgument("--emit must be artifact, mlir, device-asm or device-code, got \"", emit, "\"");
   }
   if (out.empty()) return moert::InvalidArgument("compile needs -o FILE.moex");
-  return moec::CompileToArtifact(checkpoint, options, out);
+  MOERT_RETURN_IF_ERROR(moec::CompileToArtifact(checkpoint, options, out));
+  if (!probe) {
+    std::fprintf(stderr, "moec compile: note: no self-test probe: the synthetic model's weights exceed %" PRIu64
+                         " MiB, too many for the reference executor\n",
+                 moec::kMaxSyntheticProbeWeightBytes >> 20);
+  }
+  return Status::Ok();
 }
 
 std::vector<Command> Commands() {
@@ -359,12 +407,23 @@ std::vector<Command> Commands() {
         {"debug-info", false, "", "print locations (each op names its layer and role)"},
         HelpFlag()},
        RunImport},
-      {"compile", "moec compile MODEL_DIR -o FILE.moex [--cpu x86-64-v3|x86-64-v4|native] [pipeline options]",
+      {"compile", "moec compile (MODEL_DIR | --synthetic-weights SEED [MODEL_DIR | --preset NAME | --config FILE]) "
+                  "-o FILE.moex [--target T] [pipeline options]",
        "Compile a checkpoint into a .moex artifact for one target: import, the pass pipeline (print it\n"
        "with --print-pipeline, replace it with --pipeline, cut passes with --disable-pass, dump the IR\n"
        "after each pass with --print-ir-after-all), code generation, weights in the kernels' layout,\n"
-       "the plans and a self-test probe. --emit mlir stops after the pipeline and prints the IR.",
+       "the plans and a self-test probe. --emit mlir stops after the pipeline and prints the IR.\n"
+       "With --synthetic-weights SEED the weights are `moec synth --seed SEED`'s, and the artifact holds\n"
+       "none of their bytes: the runtime generates them (on the GPU for sm_90a/gfx942). The shape comes\n"
+       "from MODEL_DIR/config.json (no weight files needed) or --preset/--config; models over 1 GiB\n"
+       "of weights get no self-test probe.",
        {{"output", true, "FILE", "the artifact (or the IR with --emit mlir; default stdout)", 'o'},
+        {"synthetic-weights", true, "SEED", "weights the runtime generates from SEED (as moec synth --seed SEED)"},
+        {"preset", true, "NAME", "with --synthetic-weights: the shape of preset tiny, tiny-chat, 20b or 120b"},
+        {"config", true, "FILE", "with --synthetic-weights: the shape of a HF or original config.json"},
+        {"layers", true, "N", "with --synthetic-weights: override the number of layers"},
+        {"experts", true, "N", "with --synthetic-weights: override the number of experts"},
+        {"vocab", true, "N", "with --synthetic-weights: override the vocabulary size"},
         {"target", true, "T", "cpu (default), sm_90a or gfx942"},
         {"cpu", true, "LEVEL", "x86-64-v3 (AVX2, default), x86-64-v4 (AVX-512) or native"},
         {"max-context", true, "N", "KV-cache capacity per sequence (default min(4096, max_position_embeddings))"},

@@ -6,9 +6,10 @@
 // binding inside its buffer, each activation inside the arena, inputs and
 // logits shaped for their entry point, parameter counts), the device images
 // loaded and every kernel resolved, device memory for every buffer (WEIGHT
-// buffers uploaded from the artifact's weight bytes, KV_CACHE zero-filled,
-// ACTIVATION buffers at their offsets in one arena allocation, INPUT/OUTPUT
-// buffers), and each dispatch's launch prepared (function, grid = workgroups,
+// buffers uploaded from the artifact's weight bytes, or generated on the
+// device by the artifact's fill kernel for synthetic weights; KV_CACHE
+// zero-filled; ACTIVATION buffers at their offsets in one arena allocation;
+// INPUT/OUTPUT buffers), and each dispatch's launch prepared (function, grid = workgroups,
 // block = Kernel.block_x, parameters = binding device addresses, then the
 // constants). Prefill and Decode upload the tokens/positions/slots rows,
 // launch the dispatches in order on one stream and download the logits rows;
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/synthetic_weights.h"
 #include "exec/runner.h"
 #include "exec/session.h"
 #include "hal/gpu_device.h"
@@ -92,6 +94,8 @@ class GpuSession final : public Runner {
   GpuSession() = default;
   Status Init(const SegmentResolver& segments, const GpuSessionOptions& options);
   Status Prepare(const moex::EntryPoint* entry, PreparedEntry* out);
+  // Runs the artifact's fill kernel for every synthetic weight run and waits.
+  Status GenerateSyntheticWeights();
   Status CheckSlot(uint32_t slot, const char* call) const;
   Status CheckTokens(const int32_t* tokens, size_t count, const char* call) const;
   // Uploads the staged inputs, runs the launches (or the graph) and waits.
@@ -109,6 +113,14 @@ class GpuSession final : public Runner {
   std::vector<hal::DeviceBuffer> allocations_;              // what the destructor frees
   std::vector<hal::DeviceBuffer> buffers_;                  // per manifest buffer
   hal::GpuStream stream_ = nullptr;
+  // Synthetic weight runs to generate on the device: the WEIGHT buffer, the
+  // run's offset in it and the generator's descriptor (cut to the buffer).
+  struct SyntheticFill {
+    uint32_t buffer = 0;
+    uint64_t offset = 0;
+    synthetic::Part part;
+  };
+  std::vector<SyntheticFill> synthetic_fills_;
   bool decoded_once_ = false;
   PreparedEntry prefill_;
   PreparedEntry decode_;

@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "artifact/artifact.h"
+#include "artifact/synthetic.h"
 #include "base/flags.h"
 #include "base/safetensors.h"
 #include "base/tensor_compare.h"
@@ -204,6 +205,14 @@ Status Verify(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_RETURN_IF_ERROR(artifact.VerifySegmentChecksums());
   const moex::Probe* probe = artifact.manifest().probe();
   if (probe == nullptr || probe->tokens() == nullptr || probe->tokens()->size() == 0) {
+    if (artifact.manifest().synthetic() != nullptr) {
+      uint64_t bytes = 0;
+      for (uint32_t i = 0; i < artifact.num_weights(); ++i) bytes += artifact.weight(i).size();
+      return FailedPrecondition(artifact.source(), ": the artifact has no self-test probe: its weights are synthetic "
+                                "(seed ", artifact.manifest().synthetic()->seed(), ") and, at ", bytes,
+                                " bytes, too large for the compiler's reference executor; only the segment "
+                                "checksums were verified");
+    }
     return FailedPrecondition(artifact.source(), ": the artifact has no self-test probe");
   }
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> session, NewRunner(artifact, flags));
@@ -484,7 +493,9 @@ uint32_t Count(const flatbuffers::Vector<T>* v) {
 std::vector<std::string> SegmentUses(const moex::Manifest& m) {
   std::vector<std::string> uses(Count(m.segments()));
   std::vector<uint32_t> weights(uses.size(), 0);
-  for (uint32_t i = 0; i < Count(m.weights()); ++i) ++weights[m.weights()->Get(i)->segment()];
+  for (uint32_t i = 0; i < Count(m.weights()); ++i) {
+    if (!IsSynthetic(*m.weights()->Get(i))) ++weights[m.weights()->Get(i)->segment()];
+  }
   for (size_t s = 0; s < uses.size(); ++s) {
     if (weights[s] != 0) uses[s] += StrCat(" weights:", weights[s]);
   }
@@ -563,6 +574,28 @@ void PrintEntryPoint(const moex::Manifest& m, const moex::EntryPoint& e) {
   }
 }
 
+// Which weights the runtime generates, from which seed, and where.
+void PrintSyntheticWeights(const Artifact& artifact) {
+  const moex::Manifest& m = artifact.manifest();
+  if (m.synthetic() == nullptr) return;
+  uint32_t count = 0;
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < artifact.num_weights(); ++i) {
+    if (!IsSynthetic(artifact.weight(i))) continue;
+    ++count;
+    bytes += artifact.weight(i).size();
+  }
+  std::string where = "on the host";
+  if (m.synthetic()->fill_image() >= 0) {
+    const moex::Kernel* kernel = m.images()->Get(static_cast<uint32_t>(m.synthetic()->fill_image()))->kernels()->Get(
+        static_cast<uint32_t>(m.synthetic()->fill_kernel()));
+    where = StrCat("on the device by image ", m.synthetic()->fill_image(), " kernel ", m.synthetic()->fill_kernel(),
+                   " (", Str(kernel->name()), ")");
+  }
+  std::printf("synthetic weights: %u (%" PRIu64 " bytes, none stored), seed %" PRIu64 ", generated %s\n", count,
+              bytes, m.synthetic()->seed(), where.c_str());
+}
+
 Status Inspect(const Artifact& artifact, const ParsedFlags&) {
   const moex::Manifest& m = artifact.manifest();
   std::printf("artifact: %s (%" PRIu64 " bytes, format version %u, producer \"%s\")\n",
@@ -584,6 +617,7 @@ Status Inspect(const Artifact& artifact, const ParsedFlags&) {
   uint64_t weight_bytes = 0;
   for (uint32_t i = 0; i < artifact.num_weights(); ++i) weight_bytes += artifact.weight(i).size();
   std::printf("weights: %u, %" PRIu64 " bytes\n", artifact.num_weights(), weight_bytes);
+  PrintSyntheticWeights(artifact);
 
   std::printf("images: %u\n", Count(m.images()));
   for (uint32_t i = 0; i < Count(m.images()); ++i) {

@@ -85,12 +85,12 @@ void Describe(ArtifactWriter& w) {
   w.addSegment(std::string());
 
   uint32_t embed = w.addWeight({"model.embed_tokens.weight", dense, 0, kVocab * 64 * 2,
-                                moex::DType::BF16, {kVocab, 64}, "row_major"});
+                                moex::DType::BF16, {kVocab, 64}, "row_major", {}});
   uint32_t norm = w.addWeight({"model.norm.weight", dense, kVocab * 64 * 2, 64 * 4,
-                               moex::DType::F32, {64}, "row_major"});
+                               moex::DType::F32, {64}, "row_major", {}});
   // MXFP4 [4, 64, 64] -> 4 * 64 * 2 blocks of 17 bytes = 8704 bytes.
   w.addWeight({"model.layers.0.mlp.experts.gate_up_proj", experts, 4096, 8704,
-               moex::DType::MXFP4, {4, 64, 64}, "mxfp4_rows_k32"});
+               moex::DType::MXFP4, {4, 64, 64}, "mxfp4_rows_k32", {}});
 
   w.addImage({moex::ImageFormat::ELF_SHARED_OBJECT,
               code,
@@ -259,7 +259,7 @@ TEST(ArtifactWriterTest, RefusesABadDescriptionBeforeWritingSegments) {
     streamed = true;
     return moert::Status::Ok();
   });
-  w.addWeight({"bad", 99, 0, 4, moex::DType::F32, {1}, "row_major"});
+  w.addWeight({"bad", 99, 0, 4, moex::DType::F32, {1}, "row_major", {}});
   std::string path = TempPath("bad_description.moex");
   moert::Status status = w.write(path);
   EXPECT_NE(status.message().find("manifest.weights[3] (\"bad\").segment = 99 but the artifact "

@@ -18,7 +18,9 @@
 #include "../artifact/test_artifact.h"
 #include "../hal/fake_gpu.h"
 #include "../hal/fake_gpu_test.h"
+#include "artifact/synthetic.h"
 #include "base/file_map.h"
+#include "base/numeric_formats.h"
 #include "flatbuffers/flatbuffers.h"
 #include "hal/cuda/driver.h"
 #include "hal/hip/driver.h"
@@ -42,6 +44,10 @@ struct GpuManifestSpec {
   moex::ImageFormat format = moex::ImageFormat::PTX;
   std::string echo_symbol = "echo_rows";
   uint64_t logits_binding_size = uint64_t{kPrefillRows} * kV * 4;
+  // The weight "w" synthetic (BF16 [8], two runs of 8 bytes from seed 42)
+  // and a "fill" kernel (synthetic_fill) for it, unless fill_kernel is -1.
+  bool synthetic = false;
+  int32_t fill_kernel = 2;
 };
 
 // The manifest (FlatBuffer bytes) and its segments: 0 = 16 bytes of padding
@@ -68,18 +74,31 @@ GpuManifest BuildGpuManifest(const GpuManifestSpec& spec = {}) {
   GpuManifest out;
   std::vector<uint8_t> w = WeightBytes();
   out.segments.push_back(std::string(16, '\0') + std::string(w.begin(), w.end()));
-  out.segments.push_back(std::string(moert_fake::kFakeModuleMagic) + " echo_rows add_one");
+  out.segments.push_back(std::string(moert_fake::kFakeModuleMagic) + " echo_rows add_one synthetic_fill");
 
   flatbuffers::FlatBufferBuilder fbb;
   auto model = moex::CreateModelConfigDirect(fbb, 1, 8, 1, 1, 8, 1, 1, 8, kV);
   auto target = moex::CreateTargetDirect(fbb, spec.target, spec.target_name.c_str());
   std::vector<moex::Segment> segments = {{0, out.segments[0].size(), 0}, {4096, out.segments[1].size(), 0}};
   std::vector<int64_t> shape = {16};
-  std::vector<flatbuffers::Offset<moex::Weight>> weights = {
-      moex::CreateWeightDirect(fbb, "w", 0, 16, 16, moex::DType::U8, &shape, "row_major")};
+  std::vector<flatbuffers::Offset<moex::Weight>> weights;
+  flatbuffers::Offset<moex::SyntheticWeights> synthetic;
+  if (spec.synthetic) {
+    std::vector<int64_t> elements = {8};
+    std::vector<flatbuffers::Offset<moex::SyntheticPart>> parts = {
+        moex::CreateSyntheticPart(fbb, 0, 8, 0x1234, moex::SyntheticDistribution::UNIFORM_BF16, 0, int64_t{1} << 32),
+        moex::CreateSyntheticPart(fbb, 8, 8, 0x5678, moex::SyntheticDistribution::UNIFORM_BF16, int64_t{1} << 32,
+                                  int64_t{1} << 30)};
+    weights.push_back(
+        moex::CreateWeightDirect(fbb, "w", 0, 0, 16, moex::DType::BF16, &elements, "row_major", &parts));
+    synthetic = moex::CreateSyntheticWeights(fbb, 42, spec.fill_kernel < 0 ? -1 : 0, spec.fill_kernel);
+  } else {
+    weights.push_back(moex::CreateWeightDirect(fbb, "w", 0, 16, 16, moex::DType::U8, &shape, "row_major"));
+  }
   std::vector<flatbuffers::Offset<moex::Kernel>> kernels = {
       moex::CreateKernelDirect(fbb, "echo", spec.echo_symbol.c_str(), 4, 2, 128, 0),
-      moex::CreateKernelDirect(fbb, "count", "add_one", 1, 1, 32, 16)};
+      moex::CreateKernelDirect(fbb, "count", "add_one", 1, 1, 32, 16),
+      moex::CreateKernelDirect(fbb, "fill", "synthetic_fill", 2, 0, 256, 0)};
   std::vector<flatbuffers::Offset<moex::DeviceImage>> images = {
       moex::CreateDeviceImageDirect(fbb, spec.format, 1, &kernels)};
   const uint64_t pl = uint64_t{kPrefillRows} * kV * 4, dl = uint64_t{kDecodeRows} * kV * 4;
@@ -117,7 +136,7 @@ GpuManifest BuildGpuManifest(const GpuManifestSpec& spec = {}) {
       moex::CreateEntryPointDirect(fbb, "prefill", kPrefillRows, kPTokens, kPPositions, kPSlots, kPLogits, &prefill),
       moex::CreateEntryPointDirect(fbb, "decode", kDecodeRows, kDTokens, kDPositions, kDSlots, kDLogits, &decode)};
   auto manifest = moex::CreateManifestDirect(fbb, 1, "test", model, target, kContext, kSlots, &segments, 0,
-                                             &weights, &images, &buffers, 128, &entries);
+                                             &weights, &images, &buffers, 128, &entries, 0, synthetic);
   moex::FinishManifestBuffer(fbb, manifest);
   out.fb.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
   return out;
@@ -355,6 +374,54 @@ TEST_F(GpuSessionTest, ManifestErrorsAreNamed) {
   ASSERT_FALSE(s.ok());
   EXPECT_CONTAINS(s.status().message(), "the artifact targets CPU; the GPU executor runs CUDA and HIP artifacts");
   // Nothing leaks from a failed creation.
+  EXPECT_EQ(fake_.live_allocations(), 0);
+}
+
+// Synthetic weights are generated on the device: one launch of the fill
+// kernel per run (grid of one workgroup: 1 word per thread), each with its
+// own descriptor, giving the bytes the host generator gives.
+TEST_F(GpuSessionTest, SyntheticWeightsAreGeneratedByTheFillKernel) {
+  GpuManifestSpec spec;
+  spec.synthetic = true;
+  GpuManifest m = BuildGpuManifest(spec);
+  std::unique_ptr<GpuSession> s = Open(m);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(Count(Log(), "launch synthetic_fill grid=1,1,1 block=256,1,1 shared=0 size=8\n"), 2);
+  Result<std::vector<SyntheticRun>> runs = SyntheticWeightRuns(m.manifest(), 0);
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  ASSERT_EQ(runs->size(), 2u);
+  std::vector<uint8_t> expected(16);
+  GenerateSyntheticBytes(*runs, 0, 16, expected.data());
+  EXPECT_EQ(Read<uint8_t>(*s, kW, 16), expected);
+  // The second run is bf16 values in [0.75, 1.25].
+  for (int i = 4; i < 8; ++i) {
+    const float v = Bf16ToFloat(static_cast<uint16_t>(expected[2 * i] | expected[2 * i + 1] << 8));
+    EXPECT_GE(v, 0.75f);
+    EXPECT_LE(v, 1.25f);
+  }
+  // The descriptors are freed once the weights are generated.
+  EXPECT_EQ(fake_.live_allocations(), 11);
+  s.reset();
+  EXPECT_EQ(fake_.live_allocations(), 0);
+}
+
+TEST_F(GpuSessionTest, SyntheticWeightsNeedAFillKernel) {
+  GpuManifestSpec spec;
+  spec.synthetic = true;
+  spec.fill_kernel = -1;
+  GpuManifest m = BuildGpuManifest(spec);
+  auto s = OpenGpuSession(m.manifest(), m.resolver(), {"test.moex"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_CONTAINS(s.status().message(), "test.moex: weight w is synthetic but manifest.synthetic names no fill "
+                                        "kernel (fill_image -1, fill_kernel -1)");
+
+  spec.fill_kernel = 2;
+  m = BuildGpuManifest(spec);
+  fake_.fail("cuLaunchKernel", 999);
+  s = OpenGpuSession(m.manifest(), m.resolver(), {"test.moex"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_CONTAINS(s.status().message(), "test.moex: generating synthetic buffers[0] (w) bytes [0, +8): ");
+  EXPECT_CONTAINS(s.status().message(), "CUDA_ERROR_UNKNOWN");
   EXPECT_EQ(fake_.live_allocations(), 0);
 }
 

@@ -1,8 +1,8 @@
 // The in-memory GPU both fake drivers (fake_cuda.cc, fake_hip.cc) expose
 // through their API's entry points: a configurable device, allocations backed
 // by malloc, modules accepted when their bytes start with kFakeModuleMagic,
-// launches recorded in a log (and the "add_one" and "echo_rows" kernels run
-// on the host), and stream capture recording launches into graphs that
+// launches recorded in a log (and the "add_one", "echo_rows" and
+// "synthetic_fill" kernels run on the host), and stream capture recording launches into graphs that
 // replay them.
 //
 // Failure injection: Fail(name, code) makes the entry point `name` return
@@ -20,6 +20,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "base/synthetic_weights.h"
 
 namespace moert_fake {
 
@@ -39,7 +41,8 @@ struct LaunchRecord {
   uint64_t pointer = 0;  // add_one: the uint32 array
   uint32_t count = 0;    // add_one: its length
   // echo_rows: the tokens, positions, slots (i32 [rows]) and logits
-  // (f32 [rows, vocab]) addresses, then rows and vocab.
+  // (f32 [rows, vocab]) addresses, then rows and vocab. synthetic_fill: the
+  // destination and the synthetic::Part descriptor.
   uint64_t rows_pointers[4] = {};
   uint32_t rows = 0, vocab = 0;
 };
@@ -133,7 +136,7 @@ class FakeGpu {
   }
 
   // Launches: `params` follows the runtime's ABI (8-byte bindings, then
-  // uint32 constants); only add_one's (pointer, count) are read.
+  // uint32 constants); the parameters of the kernels the fake runs are read.
   LaunchRecord Record(const Function* f, const unsigned grid[3], const unsigned block[3],
                       unsigned shared, void** params) {
     LaunchRecord r;
@@ -146,6 +149,9 @@ class FakeGpu {
     if (f->name == "add_one" && params != nullptr) {
       std::memcpy(&r.pointer, params[0], sizeof(uint64_t));
       std::memcpy(&r.count, params[1], sizeof(uint32_t));
+    }
+    if (f->name == "synthetic_fill" && params != nullptr) {
+      for (int i = 0; i < 2; ++i) std::memcpy(&r.rows_pointers[i], params[i], sizeof(uint64_t));
     }
     if (f->name == "echo_rows" && params != nullptr) {
       for (int i = 0; i < 4; ++i) std::memcpy(&r.rows_pointers[i], params[i], sizeof(uint64_t));
@@ -160,6 +166,13 @@ class FakeGpu {
       args = " args=" + std::to_string(r.rows_pointers[0]) + "," + std::to_string(r.rows_pointers[1]) +
              "," + std::to_string(r.rows_pointers[2]) + "," + std::to_string(r.rows_pointers[3]) +
              "," + std::to_string(r.rows) + "," + std::to_string(r.vocab);
+    }
+    if (r.function->name == "synthetic_fill") {
+      // The device kernel's contract, on the host: the descriptor's bytes at dst.
+      moert::synthetic::Part part;
+      std::memcpy(&part, reinterpret_cast<const void*>(r.rows_pointers[1]), sizeof(part));
+      moert::synthetic::FillRange(part, 0, part.size, reinterpret_cast<uint8_t*>(r.rows_pointers[0]));
+      args = " size=" + std::to_string(part.size);
     }
     log_ += std::string(how) + " " + r.function->name + " grid=" + Dim(r.grid) +
             " block=" + Dim(r.block) + " shared=" + std::to_string(r.shared) + args + "\n";
