@@ -60,13 +60,13 @@ Status CheckTargetRunsOnHost(const moex::Target& target) {
     case moex::TargetKind::CPU:
       break;
     case moex::TargetKind::CUDA:
-      return Unimplemented("the artifact targets an NVIDIA GPU (CUDA ", name,
-                           "): running it needs the CUDA driver (libcuda.so.1) and a moert "
-                           "with the CUDA HAL, which this build does not have yet");
+      return FailedPrecondition("the artifact targets an NVIDIA GPU (CUDA ", name,
+                                "), not this CPU: it runs through moert's CUDA HAL, which needs the "
+                                "NVIDIA driver (libcuda.so.1) and a GPU of that architecture");
     case moex::TargetKind::HIP:
-      return Unimplemented("the artifact targets an AMD GPU (HIP ", name,
-                           "): running it needs the ROCm runtime (libamdhip64.so) and a moert "
-                           "with the HIP HAL, which this build does not have yet");
+      return FailedPrecondition("the artifact targets an AMD GPU (HIP ", name,
+                                "), not this CPU: it runs through moert's HIP HAL, which needs the "
+                                "ROCm runtime (libamdhip64.so) and a GPU of that architecture");
   }
   std::string host = HostArchitecture();
   for (const char* arch : {"x86-64", "aarch64"}) {

@@ -202,30 +202,30 @@ void TurnStream::Finish() {
 
 // --- ExecModel -------------------------------------------------------------
 
-Result<std::unique_ptr<ExecModel>> ExecModel::Create(std::unique_ptr<exec::Session> session,
+Result<std::unique_ptr<ExecModel>> ExecModel::Create(std::unique_ptr<exec::Runner> runner,
                                                      const exec::SamplingParams& params) {
   MOERT_RETURN_IF_ERROR(exec::ValidateSamplingParams(params));
-  MOERT_ASSIGN_OR_RETURN(exec::Sampler sampler, exec::Sampler::Create(session->program().vocab_size(), params));
-  return std::unique_ptr<ExecModel>(new ExecModel(std::move(session), std::move(sampler)));
+  MOERT_ASSIGN_OR_RETURN(exec::Sampler sampler, exec::Sampler::Create(runner->vocab_size(), params));
+  return std::unique_ptr<ExecModel>(new ExecModel(std::move(runner), std::move(sampler)));
 }
 
-uint32_t ExecModel::max_context() const { return session_->program().max_context(); }
-uint32_t ExecModel::position() const { return session_->position(0); }
-Status ExecModel::Reset() { return session_->ResetSlot(0); }
+uint32_t ExecModel::max_context() const { return runner_->max_context(); }
+uint32_t ExecModel::position() const { return runner_->position(0); }
+Status ExecModel::Reset() { return runner_->ResetSlot(0); }
 
 Status ExecModel::Prefill(const std::vector<TokenId>& tokens) {
   scratch_.assign(tokens.begin(), tokens.end());
-  return session_->Prefill(0, scratch_.data(), scratch_.size());
+  return runner_->Prefill(0, scratch_.data(), scratch_.size());
 }
 
 Status ExecModel::Decode(TokenId token) {
   const uint32_t slot = 0;
   const int32_t id = static_cast<int32_t>(token);
-  return session_->Decode(&slot, &id, 1);
+  return runner_->Decode(&slot, &id, 1);
 }
 
 Result<TokenId> ExecModel::Sample() {
-  MOERT_ASSIGN_OR_RETURN(int32_t id, session_->Sample(0, sampler_));
+  MOERT_ASSIGN_OR_RETURN(int32_t id, runner_->Sample(0, sampler_));
   return static_cast<TokenId>(id);
 }
 

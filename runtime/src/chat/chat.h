@@ -20,6 +20,7 @@
 #include "artifact/artifact.h"
 #include "base/status.h"
 #include "exec/sampler.h"
+#include "exec/runner.h"
 #include "exec/session.h"
 #include "harmony/chat.h"
 #include "harmony/encoding.h"
@@ -165,10 +166,11 @@ class LanguageModel {
   virtual Result<TokenId> Sample() = 0;
 };
 
-// A LanguageModel over slot 0 of an exec::Session.
+// A LanguageModel over slot 0 of an exec::Runner (the CPU Session or a
+// GpuSession).
 class ExecModel : public LanguageModel {
  public:
-  static Result<std::unique_ptr<ExecModel>> Create(std::unique_ptr<exec::Session> session,
+  static Result<std::unique_ptr<ExecModel>> Create(std::unique_ptr<exec::Runner> runner,
                                                    const exec::SamplingParams& params);
   uint32_t max_context() const override;
   uint32_t position() const override;
@@ -178,9 +180,9 @@ class ExecModel : public LanguageModel {
   Result<TokenId> Sample() override;
 
  private:
-  ExecModel(std::unique_ptr<exec::Session> session, exec::Sampler sampler)
-      : session_(std::move(session)), sampler_(std::move(sampler)) {}
-  std::unique_ptr<exec::Session> session_;
+  ExecModel(std::unique_ptr<exec::Runner> runner, exec::Sampler sampler)
+      : runner_(std::move(runner)), sampler_(std::move(sampler)) {}
+  std::unique_ptr<exec::Runner> runner_;
   exec::Sampler sampler_;
   std::vector<int32_t> scratch_;
 };

@@ -507,31 +507,30 @@ std::string GpuSession::description() const {
   return StrCat(info.api, " device ", info.ordinal, ": ", info.name, " (", info.arch, ")");
 }
 
+Result<std::unique_ptr<hal::GpuDevice>> OpenGpuDevice(const moex::Target& target, int ordinal) {
+  const std::string name = target.name() ? target.name()->str() : std::string();
+  switch (target.kind()) {
+    case moex::TargetKind::CUDA: {
+      MOERT_ASSIGN_OR_RETURN(auto cuda, hal::cuda::CudaDevice::Open(ordinal, name));
+      return std::unique_ptr<hal::GpuDevice>(std::move(cuda));
+    }
+    case moex::TargetKind::HIP: {
+      MOERT_ASSIGN_OR_RETURN(auto hip, hal::hip::HipDevice::Open(ordinal, name));
+      return std::unique_ptr<hal::GpuDevice>(std::move(hip));
+    }
+    default:
+      return InvalidArgument("the artifact targets ", moex::EnumNameTargetKind(target.kind()),
+                             "; the GPU executor runs CUDA and HIP artifacts");
+  }
+}
+
 Result<std::unique_ptr<GpuSession>> OpenGpuSession(const moex::Manifest& manifest,
                                                    const SegmentResolver& segments,
                                                    const GpuSessionOptions& options) {
   if (!manifest.target()) return DataLoss(options.source, ": the manifest names no target");
-  const std::string target = manifest.target()->name() ? manifest.target()->name()->str() : std::string();
-  std::unique_ptr<hal::GpuDevice> device;
-  switch (manifest.target()->kind()) {
-    case moex::TargetKind::CUDA: {
-      auto cuda = hal::cuda::CudaDevice::Open(options.ordinal, target);
-      if (!cuda.ok()) return cuda.status().Annotate(options.source);
-      device = std::move(cuda).value();
-      break;
-    }
-    case moex::TargetKind::HIP: {
-      auto hip = hal::hip::HipDevice::Open(options.ordinal, target);
-      if (!hip.ok()) return hip.status().Annotate(options.source);
-      device = std::move(hip).value();
-      break;
-    }
-    default:
-      return InvalidArgument(options.source, ": the artifact targets ",
-                             moex::EnumNameTargetKind(manifest.target()->kind()),
-                             "; the GPU executor runs CUDA and HIP artifacts");
-  }
-  return GpuSession::Create(std::move(device), manifest, segments, options);
+  auto device = OpenGpuDevice(*manifest.target(), options.ordinal);
+  if (!device.ok()) return device.status().Annotate(options.source);
+  return GpuSession::Create(std::move(device).value(), manifest, segments, options);
 }
 
 }  // namespace moert::exec

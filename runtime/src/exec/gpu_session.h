@@ -129,6 +129,14 @@ class GpuSession final : public Runner {
   std::vector<float> slot_logits_;
 };
 
+// Opens GPU `ordinal` of the HAL `target` names (CUDA: CudaDevice, HIP:
+// HipDevice) and checks it is the target's architecture ("sm_90a",
+// "gfx942"). Fails with the HAL's message when the driver or a GPU is
+// missing or of another architecture, and with InvalidArgument for a CPU
+// target. moert-run uses it alone to say whether this host can run a GPU
+// artifact.
+Result<std::unique_ptr<hal::GpuDevice>> OpenGpuDevice(const moex::Target& target, int ordinal);
+
 // Opens device options.ordinal of the HAL the manifest's target names
 // (CUDA: CudaDevice, HIP: HipDevice, with the target's name, "sm_90a" or
 // "gfx942") and creates a GpuSession owning it. Fails with the HAL's message

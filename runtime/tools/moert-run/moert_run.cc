@@ -100,6 +100,14 @@ bool TargetsGpu(const Artifact& artifact) {
   return kind == moex::TargetKind::CUDA || kind == moex::TargetKind::HIP;
 }
 
+// Whether this host can run the artifact: the CPU's features for a CPU
+// artifact; for a GPU artifact, that its HAL opens GPU 0 and finds the
+// target's architecture (the device is closed again).
+Status CheckHostRuns(const Artifact& artifact) {
+  if (!TargetsGpu(artifact)) return artifact.CheckTargetRunsOnHost();
+  return exec::OpenGpuDevice(*artifact.manifest().target(), 0).status();
+}
+
 Result<std::unique_ptr<exec::Session>> NewSession(const std::shared_ptr<const exec::Program>& program,
                                                   const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(int64_t threads, flags.GetInt("threads", 0, 0, 4096));
@@ -109,7 +117,7 @@ Result<std::unique_ptr<exec::Session>> NewSession(const std::shared_ptr<const ex
   return exec::Session::Create(program, options);
 }
 
-// What --tokens, --verify and --bench run: a GPU session on device 0 for a
+// What --tokens, --verify, --bench and the chat run: a GPU session on device 0 for a
 // CUDA or HIP artifact (refused by the driver probe where there is none),
 // else a CPU session.
 Result<std::unique_ptr<exec::Runner>> NewRunner(const Artifact& artifact, const ParsedFlags& flags) {
@@ -425,8 +433,8 @@ Status Chat(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(Tokenizer tokenizer, chat::TokenizerFromArtifact(artifact));
   MOERT_ASSIGN_OR_RETURN(chat::Conversation conversation, chat::Conversation::Create(std::move(config)));
 
-  MOERT_ASSIGN_OR_RETURN(std::shared_ptr<const exec::Program> program, LoadProgram(artifact));
-  MOERT_ASSIGN_OR_RETURN(int64_t max_tokens, flags.GetInt("max-tokens", 256, 1, program->max_context()));
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> runner, NewRunner(artifact, flags));
+  MOERT_ASSIGN_OR_RETURN(int64_t max_tokens, flags.GetInt("max-tokens", 256, 1, runner->max_context()));
   exec::SamplingParams params;
   MOERT_ASSIGN_OR_RETURN(double temperature, flags.GetDouble("temperature", 0, 0, 1e6));
   MOERT_ASSIGN_OR_RETURN(double top_p, flags.GetDouble("top-p", 1, 0, 1));
@@ -434,8 +442,7 @@ Status Chat(const Artifact& artifact, const ParsedFlags& flags) {
   params.temperature = static_cast<float>(temperature);
   params.top_p = static_cast<float>(top_p);
   params.seed = static_cast<uint64_t>(seed);
-  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Session> session, NewSession(program, flags));
-  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<chat::ExecModel> model, chat::ExecModel::Create(std::move(session), params));
+  MOERT_ASSIGN_OR_RETURN(std::unique_ptr<chat::ExecModel> model, chat::ExecModel::Create(std::move(runner), params));
   chat::ChatSession chat_session(tokenizer, model.get(), std::move(conversation));
 
   if (flags.Has("print-prompt-ids")) {
@@ -524,7 +531,7 @@ void PrintTarget(const Artifact& artifact) {
   for (uint32_t i = 0; i < Count(t.required_features()); ++i) {
     features += " " + t.required_features()->Get(i)->str();
   }
-  Status runs = CheckTargetRunsOnHost(t);
+  Status runs = CheckHostRuns(artifact);
   std::printf("target: %s %s, requires:%s\n", moex::EnumNameTargetKind(t.kind()),
               Str(t.name()).c_str(), features.empty() ? " nothing" : features.c_str());
   std::printf("runs on this host: %s\n", runs.ok() ? "yes" : ("no, " + runs.message()).c_str());
@@ -650,7 +657,7 @@ Status Inspect(const Artifact& artifact, const ParsedFlags&) {
 
 // The default action: the artifact opened; can this host run it?
 Status CheckHost(const Artifact& artifact, const ParsedFlags&) {
-  MOERT_RETURN_IF_ERROR(artifact.CheckTargetRunsOnHost());
+  MOERT_RETURN_IF_ERROR(CheckHostRuns(artifact).Annotate(artifact.source()));
   std::printf("%s: ok, a verified .moex artifact this host can run\n", artifact.source().c_str());
   return Status::Ok();
 }

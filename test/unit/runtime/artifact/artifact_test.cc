@@ -224,8 +224,8 @@ TEST(ArtifactTest, RefusesAnotherTarget) {
   Result<Artifact> artifact = Artifact::OpenBuffer(BuildTestArtifact(cuda), "test.moex");
   ASSERT_TRUE(artifact.ok());  // a well-formed artifact for another machine opens
   Status status = artifact->CheckTargetRunsOnHost();
-  EXPECT_NE(status.message().find("test.moex: the artifact targets an NVIDIA GPU (CUDA sm_90a):"
-                                  " running it needs the CUDA driver (libcuda.so.1)"),
+  EXPECT_NE(status.message().find("test.moex: the artifact targets an NVIDIA GPU (CUDA sm_90a), not this CPU:"
+                                  " it runs through moert's CUDA HAL, which needs the NVIDIA driver (libcuda.so.1)"),
             std::string::npos)
       << status.message();
 

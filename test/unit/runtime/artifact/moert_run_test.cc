@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -163,15 +164,20 @@ TEST(MoertRunTest, RefusesDamagedArtifacts) {
                 "runs past the end of manifest.buffers[3] (\"logits\")");
 }
 
+// A GPU artifact on a host without its driver (forced: the variable names a
+// library that does not exist, so the test means the same on a GPU machine):
+// the driver probe refuses it, and --inspect says why.
 TEST(MoertRunTest, RefusesAnotherTargetButInspectsIt) {
   TestArtifactSpec cuda;
   cuda.target_kind = moex::TargetKind::CUDA;
   cuda.target_name = "sm_90a";
   std::string bytes = BuildTestArtifact(cuda);
-  ExpectRefused("cuda.moex", bytes, "the artifact targets an NVIDIA GPU (CUDA sm_90a)", "");
+  ASSERT_EQ(setenv("MOERT_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1), 0);
+  ExpectRefused("cuda.moex", bytes, "moert: CUDA driver /nonexistent/libcuda.so.1 not found", "");
   CommandResult inspect = RunTool(WriteArtifact("cuda.moex", bytes) + " --inspect");
+  unsetenv("MOERT_CUDA_DRIVER");
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
-  EXPECT_NE(inspect.out.find("runs on this host: no, the artifact targets an NVIDIA GPU"),
+  EXPECT_NE(inspect.out.find("runs on this host: no, moert: CUDA driver /nonexistent/libcuda.so.1 not found"),
             std::string::npos)
       << inspect.out;
 
