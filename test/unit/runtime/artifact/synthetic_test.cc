@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,17 @@ Status Verify(const Spec& spec) {
   return VerifyManifest(*moex::GetManifest(fb.data()), 4096, "t.moex");
 }
 
+// MXFP4 [2, 64] (68 bytes): 64 bytes of codes, then 4 of scales.
+Spec Mxfp4Spec() {
+  Spec spec;
+  spec.dtype = moex::DType::MXFP4;
+  spec.shape = {2, 64};
+  spec.size = 68;
+  spec.layout = "mxfp4_blocks_then_scales";
+  spec.parts = {{0, 64, 0x33, 1}, {64, 4, 0x44, 2, 0, 0, 120}};
+  return spec;
+}
+
 #define EXPECT_REFUSED(spec, text)                                                      \
   do {                                                                                  \
     Status status = Verify(spec);                                                       \
@@ -104,84 +116,74 @@ TEST(SyntheticManifestTest, AcceptsSyntheticWeightsAndHandsOutTheirRuns) {
   EXPECT_EQ(tail, std::vector<uint8_t>(bytes.begin() + 9, bytes.begin() + 14));
 
   // MXFP4: 64 bytes of codes, then 4 of scales; and a GPU fill kernel.
-  Spec mxfp4;
-  mxfp4.dtype = moex::DType::MXFP4;
-  mxfp4.shape = {2, 64};
-  mxfp4.size = 68;
-  mxfp4.layout = "mxfp4_blocks_then_scales";
-  mxfp4.parts = {{0, 64, 0x33, 1}, {64, 4, 0x44, 2, 0, 0, 120}};
+  Spec mxfp4 = Mxfp4Spec();
   mxfp4.fill_image = 0;
   mxfp4.fill_kernel = 0;
   EXPECT_TRUE(Verify(mxfp4).ok()) << Verify(mxfp4).ToString();
 }
 
+// The default Spec changed by `damage` is refused with `text` in the message.
+void ExpectRefused(const std::function<void(Spec&)>& damage, const std::string& text) {
+  Spec spec;
+  damage(spec);
+  EXPECT_REFUSED(spec, text);
+}
+
 TEST(SyntheticManifestTest, RefusesWhatCannotBeGenerated) {
   const std::string w = "t.moex: manifest.weights[0] (\"w\")";
-  Spec spec;
-  spec.segment = 1;
-  EXPECT_REFUSED(spec, w + " is synthetic but also names segment 1 offset 0: a synthetic weight has no bytes");
-  spec = Spec();
-  spec.force_defaults = true;  // segment 0 named explicitly
-  EXPECT_REFUSED(spec, w + " is synthetic but also names segment 0 offset 0");
-  spec = Spec();
-  spec.offset = 32;
-  EXPECT_REFUSED(spec, "names segment 0 offset 32");
-
-  spec = Spec();
-  spec.parts[1].distribution = 7;
-  EXPECT_REFUSED(spec, w + ".synthetic[1].distribution = 7 is not a SyntheticDistribution");
-  spec = Spec();
-  spec.parts[1].size = 4;
-  EXPECT_REFUSED(spec, w + ": the synthetic parts cover 14 bytes but the weight is 16");
-  spec = Spec();
-  spec.parts[1].offset = 12;
-  EXPECT_REFUSED(spec, w + ".synthetic[1].offset = 12 but the parts before it end at 10");
-  spec = Spec();
-  spec.parts[1].size = 8;
-  EXPECT_REFUSED(spec, w + ".synthetic[1] [offset 10, size 8] is empty or runs past the weight's 16 bytes");
-  spec = Spec();
-  spec.parts = {{0, 9, 1, 0}, {9, 7, 2, 0}};
-  EXPECT_REFUSED(spec, w + ".synthetic[0] [offset 0, size 9] splits a bf16 element");
-  spec = Spec();
-  spec.parts[0].amplitude = 33 * kOne;
-  EXPECT_REFUSED(spec, w + ".synthetic[0]: center 0 and amplitude 141733920768 (x 2^-32) must lie in");
-  spec = Spec();
-  spec.parts[0].distribution = 1;
-  EXPECT_REFUSED(spec, w + ".synthetic[0] is RANDOM_BYTES in a BF16 weight");
-  spec = Spec();
-  spec.seed = false;
-  EXPECT_REFUSED(spec, w + " is synthetic but the manifest has no seed (manifest.synthetic is missing)");
-  spec = Spec();
-  spec.dtype = moex::DType::F32;
-  spec.shape = {4};
-  EXPECT_REFUSED(spec, w + " is synthetic with dtype F32; synthetic weights are BF16 or MXFP4");
+  ExpectRefused([](Spec& s) { s.segment = 1; },
+                w + " is synthetic but also names segment 1 offset 0: a synthetic weight has no bytes");
+  // Segment 0 named explicitly.
+  ExpectRefused([](Spec& s) { s.force_defaults = true; }, w + " is synthetic but also names segment 0 offset 0");
+  ExpectRefused([](Spec& s) { s.offset = 32; }, "names segment 0 offset 32");
+  ExpectRefused([](Spec& s) { s.parts[1].distribution = 7; },
+                w + ".synthetic[1].distribution = 7 is not a SyntheticDistribution");
+  ExpectRefused([](Spec& s) { s.parts[1].size = 4; }, w + ": the synthetic parts cover 14 bytes but the weight is 16");
+  ExpectRefused([](Spec& s) { s.parts[1].offset = 12; },
+                w + ".synthetic[1].offset = 12 but the parts before it end at 10");
+  ExpectRefused([](Spec& s) { s.parts[1].size = 8; },
+                w + ".synthetic[1] [offset 10, size 8] is empty or runs past the weight's 16 bytes");
+  ExpectRefused([](Spec& s) { s.parts = {{0, 9, 1, 0}, {9, 7, 2, 0}}; },
+                w + ".synthetic[0] [offset 0, size 9] splits a bf16 element");
+  ExpectRefused([](Spec& s) { s.parts[0].amplitude = 33 * kOne; },
+                w + ".synthetic[0]: center 0 and amplitude 141733920768 (x 2^-32) must lie in");
+  ExpectRefused([](Spec& s) { s.parts[0].distribution = 1; }, w + ".synthetic[0] is RANDOM_BYTES in a BF16 weight");
+  ExpectRefused([](Spec& s) { s.seed = false; },
+                w + " is synthetic but the manifest has no seed (manifest.synthetic is missing)");
+  ExpectRefused(
+      [](Spec& s) {
+        s.dtype = moex::DType::F32;
+        s.shape = {4};
+      },
+      w + " is synthetic with dtype F32; synthetic weights are BF16 or MXFP4");
   // The weight's own size against its dtype and shape, as for any weight.
-  spec = Spec();
-  spec.shape = {9};
-  EXPECT_REFUSED(spec, w + ".size = 16 but BF16 of its shape needs 18 bytes");
+  ExpectRefused([](Spec& s) { s.shape = {9}; }, w + ".size = 16 but BF16 of its shape needs 18 bytes");
 
-  Spec mxfp4;
-  mxfp4.dtype = moex::DType::MXFP4;
-  mxfp4.shape = {2, 64};
-  mxfp4.size = 68;
-  mxfp4.layout = "mxfp4_blocks_then_scales";
+  Spec mxfp4 = Mxfp4Spec();
   mxfp4.parts = {{0, 60, 0x33, 1}, {60, 8, 0x44, 2, 0, 0, 120}};
   EXPECT_REFUSED(mxfp4, w + ".synthetic[1] is E8M0_SCALES at bytes [60, 68) but the MXFP4 weight's codes are "
                             "bytes [0, 64) and its scales the rest");
-  mxfp4.parts = {{0, 64, 0x33, 1}, {64, 4, 0x44, 2, 0, 0, 255}};
+  mxfp4 = Mxfp4Spec();
+  mxfp4.parts[1].exponent = 255;
   EXPECT_REFUSED(mxfp4, w + ".synthetic[1].exponent = 255 is outside [1, 254]");
-  mxfp4.parts = {{0, 64, 0x33, 1}, {64, 4, 0x44, 2, 0, 0, 120}};
+  mxfp4 = Mxfp4Spec();
   mxfp4.layout = "mxfp4_rows_k32";
   EXPECT_REFUSED(mxfp4, w + " is synthetic with layout \"mxfp4_rows_k32\"; a synthetic MXFP4 weight has layout "
                             "\"mxfp4_blocks_then_scales\"");
 
-  spec = Spec();
-  spec.fill_image = 0;
-  spec.fill_kernel = 3;
-  EXPECT_REFUSED(spec, "t.moex: manifest.synthetic.fill_kernel = 3 but the artifact has 1 kernels in");
-  spec.fill_kernel = 0;
-  spec.fill_bindings = 3;
-  EXPECT_REFUSED(spec, "manifest.synthetic.fill_kernel names kernel \"fill\" with 3 bindings and 0 constants");
+  ExpectRefused(
+      [](Spec& s) {
+        s.fill_image = 0;
+        s.fill_kernel = 3;
+      },
+      "t.moex: manifest.synthetic.fill_kernel = 3 but the artifact has 1 kernels in");
+  ExpectRefused(
+      [](Spec& s) {
+        s.fill_image = 0;
+        s.fill_kernel = 0;
+        s.fill_bindings = 3;
+      },
+      "manifest.synthetic.fill_kernel names kernel \"fill\" with 3 bindings and 0 constants");
 }
 
 }  // namespace
