@@ -68,6 +68,8 @@ UK_DEVICE void Barrier() { __nvvm_barrier_sync(0); }
 
 // The value of lane (this lane xor mask); all 32 lanes must call it.
 UK_DEVICE float ShuffleXor(float v, int mask) { return __nvvm_shfl_sync_bfly_f32(0xffffffffu, v, mask, 0x1f); }
+// The value of lane `lane` (shfl.sync.idx); all 32 lanes must call it.
+UK_DEVICE float ReadLane(float v, int lane) { return __nvvm_shfl_sync_idx_f32(0xffffffffu, v, lane, 0x1f); }
 #define UK_WARP_SUM_BUTTERFLY 1
 
 // Two mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 (columns 0-7,
@@ -200,29 +202,41 @@ UK_DEVICE float Exp2(float x) { return __builtin_exp2f(x); }
 #error "gpu_target.h: compile for nvptx64-nvidia-cuda, amdgcn-amd-amdhsa or the host emulator (MOEC_UK_SIMT_HOST)"
 #endif
 
+struct UkAdd {
+  __attribute__((always_inline)) float operator()(float a, float b) const { return a + b; }
+};
+struct UkMax {
+  __attribute__((always_inline)) float operator()(float a, float b) const { return a > b ? a : b; }
+};
+
 #if defined(UK_WARP_SUM_BUTTERFLY)
-// Butterfly sum over the 32 lanes; every lane gets the same bits. All 32
-// lanes must call it.
-UK_DEVICE float WarpSum(float v) {
+// Butterfly reduction over the 32 lanes; every lane gets the same bits. All
+// 32 lanes must call it.
+template <typename Op>
+UK_DEVICE float WarpReduce(float v, Op op) {
 #pragma unroll
-  for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) v += ShuffleXor(v, offset);
+  for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) v = op(v, ShuffleXor(v, offset));
   return v;
 }
 #elif defined(UK_WARP_SUM_DPP)
-// All-lanes sum over the 64 lanes of a wavefront; every lane gets the same
-// bits. DPP within each row of 16 (xor 1, xor 2, then the half-row and row
+// Reduction over the 64 lanes of a wavefront; every lane gets the same bits.
+// DPP within each row of 16 (xor 1, xor 2, then the half-row and row
 // mirrors, which pair each lane with one of the other quad/half), ds_swizzle
 // across rows (xor 16 within each 32), readlane across the two halves. No
 // LDS round trip. All 64 lanes must be active.
-UK_DEVICE float WarpSum(float v) {
-  v += Dpp<0xB1>(v);      // quad_perm:[1,0,3,2]
-  v += Dpp<0x4E>(v);      // quad_perm:[2,3,0,1]
-  v += Dpp<0x141>(v);     // row_half_mirror: lane 7 - i of its 8
-  v += Dpp<0x140>(v);     // row_mirror: lane 15 - i of its 16
-  v += Swizzle<0x401F>(v);  // and 0x1f, or 0, xor 0x10
-  return ReadLane(v, 0) + ReadLane(v, 32);
+template <typename Op>
+UK_DEVICE float WarpReduce(float v, Op op) {
+  v = op(v, Dpp<0xB1>(v));       // quad_perm:[1,0,3,2]
+  v = op(v, Dpp<0x4E>(v));       // quad_perm:[2,3,0,1]
+  v = op(v, Dpp<0x141>(v));      // row_half_mirror: lane 7 - i of its 8
+  v = op(v, Dpp<0x140>(v));      // row_mirror: lane 15 - i of its 16
+  v = op(v, Swizzle<0x401F>(v));  // and 0x1f, or 0, xor 0x10
+  return op(ReadLane(v, 0), ReadLane(v, 32));
 }
 #endif
+
+UK_DEVICE float WarpSum(float v) { return WarpReduce(v, UkAdd()); }
+UK_DEVICE float WarpMax(float v) { return WarpReduce(v, UkMax()); }
 
 // Warp matrix multiply, one 16x16x16 step: C[16x16] += A[16x16] B[16x16]
 // with bf16 A and B and fp32 C, by the whole warp (MmaBf16 above). Each

@@ -477,6 +477,132 @@ UK_DEVICE void ExpertDownTiled(const float* activation, const float* routing_wei
   }
 }
 
+// Where key/value j of one (row, KV head) attention item lives: the rows
+// first_row.. of this call hold positions chunk_start.. (read from the k/v
+// inputs, so no block depends on another's cache writes); earlier positions
+// are in the cache ring.
+struct KeySource {
+  const float* k;
+  const float* v;
+  const float* key_cache;    // this slot's ring
+  const float* value_cache;
+  int64_t first_row, chunk_start, kv_heads, g, d, capacity;
+  __attribute__((always_inline)) const float* Key(int64_t j) const {
+    return j >= chunk_start ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d
+                            : key_cache + ((j % capacity) * kv_heads + g) * d;
+  }
+  __attribute__((always_inline)) const float* Value(int64_t j) const {
+    return j >= chunk_start ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d
+                            : value_cache + ((j % capacity) * kv_heads + g) * d;
+  }
+};
+
+// One query head over keys lo..p, one key per lane (head dimension D, a
+// multiple of 32): each lane scores its key against q (held in registers)
+// with 16-byte loads, the warp takes the tile's max and sum (two warp
+// reductions per 32 keys instead of one warp sum per key), then walks the
+// tile's keys adding weight * value, lane l owning elements l, l + 32, ...
+// The online softmax is seeded with the sink (it joins the max and the
+// normaliser but has no value vector).
+template <int D>
+UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource& keys, int64_t lo, int64_t p, float sink, float scale,
+                              float* oh) {
+  constexpr int kPerLane = D / kWarpSize > 0 ? D / kWarpSize : 1;
+  const int64_t lane = Lane();
+  float qr[D];
+#pragma unroll
+  for (int i = 0; i < D; i += 4) {
+    const uk_f32x4 x = LoadF32x4(AsGlobal(qh + i));
+    qr[i] = x.x, qr[i + 1] = x.y, qr[i + 2] = x.z, qr[i + 3] = x.w;
+  }
+  float acc[kPerLane];
+#pragma unroll
+  for (int t = 0; t < kPerLane; ++t) acc[t] = 0;
+  float m = sink, normaliser = 1.0f;
+  for (int64_t j0 = lo; j0 <= p; j0 += kWarpSize) {
+    const int64_t j = j0 + lane;
+    float score = -__builtin_inff();
+    if (j <= p) {
+      const GFloatPtr kj = AsGlobal(keys.Key(j));
+      float dot0 = 0, dot1 = 0;
+#pragma unroll
+      for (int i = 0; i < D; i += 8) {
+        const uk_f32x4 a = LoadF32x4(kj + i), b = LoadF32x4(kj + i + 4);
+        dot0 += qr[i] * a.x + qr[i + 1] * a.y + qr[i + 2] * a.z + qr[i + 3] * a.w;
+        dot1 += qr[i + 4] * b.x + qr[i + 5] * b.y + qr[i + 6] * b.z + qr[i + 7] * b.w;
+      }
+      score = (dot0 + dot1) * scale;
+    }
+    const float tile_max = WarpMax(score);  // the same bits in every lane
+    if (tile_max > m) {
+      const float rescale = Exp(m - tile_max);
+      normaliser *= rescale;
+#pragma unroll
+      for (int t = 0; t < kPerLane; ++t) acc[t] *= rescale;
+      m = tile_max;
+    }
+    const float weight = j <= p ? Exp(score - m) : 0.0f;
+    normaliser += WarpSum(weight);
+    const int64_t count = p - j0 + 1 < kWarpSize ? p - j0 + 1 : kWarpSize;
+    for (int64_t jj = 0; jj < count; ++jj) {
+      const float wj = ReadLane(weight, static_cast<int>(jj));
+      const float* vj = keys.Value(j0 + jj);
+#pragma unroll
+      for (int t = 0; t < kPerLane; ++t) acc[t] += wj * vj[lane + t * kWarpSize];
+    }
+  }
+#pragma unroll
+  for (int t = 0; t < kPerLane; ++t) oh[lane + t * kWarpSize] = acc[t] / normaliser;
+}
+
+// One query head over keys lo..p, any head dimension up to kMaxHeadDim, one
+// key at a time: lane l holds q, the accumulator and the value elements l,
+// l + warp size, ...; a warp sum per score.
+UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource& keys, int64_t lo, int64_t p, float sink, float scale,
+                              float* oh) {
+  constexpr int kPerLane = kMaxHeadDim / kWarpSize;
+  const int64_t lane = Lane(), d = keys.d;
+  float qr[kPerLane], acc[kPerLane];
+#pragma unroll
+  for (int t = 0; t < kPerLane; ++t) {
+    const int64_t i = lane + t * kWarpSize;
+    qr[t] = i < d ? qh[i] : 0.0f;
+    acc[t] = 0;
+  }
+  float m = sink, normaliser = 1.0f;
+  for (int64_t j = lo; j <= p; ++j) {
+    const float* kj = keys.Key(j);
+    const float* vj = keys.Value(j);
+    float dot = 0;
+#pragma unroll
+    for (int t = 0; t < kPerLane; ++t) {
+      const int64_t i = lane + t * kWarpSize;
+      if (i < d) dot += qr[t] * kj[i];
+    }
+    // The same bits in every lane, so the branch below is warp-uniform.
+    const float score = WarpSum(dot) * scale;
+    if (score > m) {
+      const float rescale = Exp(m - score);
+      normaliser *= rescale;
+#pragma unroll
+      for (int t = 0; t < kPerLane; ++t) acc[t] *= rescale;
+      m = score;
+    }
+    const float weight = Exp(score - m);
+    normaliser += weight;
+#pragma unroll
+    for (int t = 0; t < kPerLane; ++t) {
+      const int64_t i = lane + t * kWarpSize;
+      if (i < d) acc[t] += weight * vj[i];
+    }
+  }
+#pragma unroll
+  for (int t = 0; t < kPerLane; ++t) {
+    const int64_t i = lane + t * kWarpSize;
+    if (i < d) oh[i] = acc[t] / normaliser;
+  }
+}
+
 }  // namespace
 
 UK_BEGIN_EXPORTS
@@ -615,19 +741,16 @@ UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out
 // so no block depends on another's cache writes.
 // Thread mapping: one block per (row, KV head), grid-stride over
 // rows * kv_heads; the block copies the key/value into the cache, then one
-// warp per query head of the group (warps stride over the group): lane l
-// holds q, the accumulator and the value elements l, l + warp size, ...
-// (d <= 512), and the warp walks the keys in order, a warp sum per score,
-// with an online softmax seeded with the sink (it joins the max and the
-// normaliser but has no value vector).
-// Later: split-K (flash-decoding) over the keys for long contexts, and key
-// tiles per warp (a score per lane) instead of one warp sum per key.
+// warp per query head of the group (warps stride over the group), walking
+// the keys in tiles of one key per lane (head dimensions 64 and 128,
+// AttendKeyTiles) or one key at a time (others up to 512, AttendKeyByKey).
+// Later: split-K (flash-decoding) over blocks for long contexts, which needs
+// a workspace from the memory plan.
 UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                                  float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
                                  float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
                                  int64_t capacity, int64_t window, float scale) {
-  constexpr int kPerLane = kMaxHeadDim / kWarpSize;
-  const int64_t group = heads / kv_heads, lane = Lane();
+  const int64_t group = heads / kv_heads;
   for (int64_t item = BlockId(); item < rows * kv_heads; item += BlockCount()) {
     const int64_t r = item / kv_heads, g = item % kv_heads;
     const int32_t p = positions[r];
@@ -645,55 +768,20 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
     while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
       --first_row;
     }
-    const int64_t chunk_start = p - (r - first_row);
+    const KeySource keys{k, v, kc, vc, first_row, p - (r - first_row), kv_heads, g, d, capacity};
     const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
     for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
       const int64_t h = g * group + hh;
       const float* qh = q + (r * heads + h) * d;
-      float qr[kPerLane], acc[kPerLane];
-#pragma unroll
-      for (int t = 0; t < kPerLane; ++t) {
-        const int64_t i = lane + t * kWarpSize;
-        qr[t] = i < d ? qh[i] : 0.0f;
-        acc[t] = 0;
-      }
-      float m = Bf16(sinks[h]);
-      float normaliser = 1.0f;
-      for (int64_t j = lo; j <= p; ++j) {
-        const bool in_chunk = j >= chunk_start;
-        const int64_t ring = j % capacity;
-        const float* kj =
-            in_chunk ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d : kc + (ring * kv_heads + g) * d;
-        const float* vj =
-            in_chunk ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d : vc + (ring * kv_heads + g) * d;
-        float dot = 0;
-#pragma unroll
-        for (int t = 0; t < kPerLane; ++t) {
-          const int64_t i = lane + t * kWarpSize;
-          if (i < d) dot += qr[t] * kj[i];
-        }
-        // The same bits in every lane, so the branch below is warp-uniform.
-        const float score = WarpSum(dot) * scale;
-        if (score > m) {
-          const float rescale = Exp(m - score);
-          normaliser *= rescale;
-#pragma unroll
-          for (int t = 0; t < kPerLane; ++t) acc[t] *= rescale;
-          m = score;
-        }
-        const float weight = Exp(score - m);
-        normaliser += weight;
-#pragma unroll
-        for (int t = 0; t < kPerLane; ++t) {
-          const int64_t i = lane + t * kWarpSize;
-          if (i < d) acc[t] += weight * vj[i];
-        }
-      }
       float* oh = out + (r * heads + h) * d;
-#pragma unroll
-      for (int t = 0; t < kPerLane; ++t) {
-        const int64_t i = lane + t * kWarpSize;
-        if (i < d) oh[i] = acc[t] / normaliser;
+      const float sink = Bf16(sinks[h]);
+      // d is a constant in the code generator's kernels: one branch remains.
+      if (d == 64 && Aligned16(qh) && Aligned16(k) && Aligned16(key_cache)) {
+        AttendKeyTiles<64>(qh, keys, lo, p, sink, scale, oh);
+      } else if (d == 128 && Aligned16(qh) && Aligned16(k) && Aligned16(key_cache)) {
+        AttendKeyTiles<128>(qh, keys, lo, p, sink, scale, oh);
+      } else {
+        AttendKeyByKey(qh, keys, lo, p, sink, scale, oh);
       }
     }
   }

@@ -263,10 +263,14 @@ TEST_P(GpuUkernelsEmulated, Attention) {
     int64_t d, capacity, window;
     std::vector<int32_t> positions;
   };
+  // Head dimensions 64 and 128 take the key-per-lane tiles, 40 the
+  // key-by-key walk; long contexts span several tiles, and a window reaches
+  // back across the ring's wrap.
   const Case cases[] = {
-      {64, 16, 0, {3, 4, 5, 0, 1, -1}},
-      {40, 16, 0, {3, 4, 5, 0, 1, -1}},
-      {64, 8, 4, {9, 10, 11, 0, 1, -1}},
+      {64, 16, 0, {3, 4, 5, 0, 1, -1}},   {40, 16, 0, {3, 4, 5, 0, 1, -1}},
+      {64, 8, 4, {9, 10, 11, 0, 1, -1}},  {64, 80, 0, {70, 71, 72, 0, 1, -1}},
+      {128, 80, 0, {70, 71, 72, 5, 6, -1}}, {64, 48, 40, {100, 101, 102, 30, 31, -1}},
+      {40, 48, 40, {100, 101, 102, 30, 31, -1}},
   };
   for (const Case& c : cases) {
     const int64_t rows = 6, heads = 4, kv_heads = 2, slots_count = 2, d = c.d;
