@@ -24,8 +24,11 @@ using moert::Result;
 using moert::Status;
 using moert::StrCat;
 
-std::string DefaultPipeline(const TargetDescription& target, int64_t compute_units) {
-  return StrCat("builtin.module(func.func(canonicalize,moe-split-experts,moe-fuse-norm-into-linear,",
+std::string DefaultPipeline(const TargetDescription& target, int64_t compute_units,
+                            const std::string& kv_cache_type) {
+  return StrCat("builtin.module(func.func(canonicalize,moe-assign-kv-cache-type{target=", target.name,
+                kv_cache_type.empty() ? "" : " element-type=", kv_cache_type,
+                "},moe-split-experts,moe-fuse-norm-into-linear,",
                 "moe-fuse-residual-epilogue,moe-form-kernels,moe-schedule-kernels{target=", target.name,
                 " compute-units=", compute_units > 0 ? compute_units : target.compute_units,
                 "}),moe-assign-weight-layouts{target=", target.name, "},moe-outline-kernels,moe-plan-memory)");
@@ -62,7 +65,8 @@ int RemovePass(std::string& pipeline, const std::string& name) {
 }  // namespace
 
 Result<std::string> EffectivePipeline(const CompileOptions& options, const TargetDescription& target) {
-  std::string pipeline = options.pipeline.empty() ? DefaultPipeline(target, options.compute_units) : options.pipeline;
+  std::string pipeline = options.pipeline.empty() ? DefaultPipeline(target, options.compute_units, options.kv_cache_type)
+                                                : options.pipeline;
   for (const std::string& name : options.disabled_passes) {
     if (!mlir::PassInfo::lookup(name)) return moert::InvalidArgument("--disable-pass: unknown pass \"", name, "\"");
     if (RemovePass(pipeline, name) == 0) {
@@ -162,6 +166,7 @@ class ArtifactBuilder {
     } else if (binding.rfind("kv:", 0) == 0) {
       desc.kind = moex::BufferKind::KV_CACHE;
       desc.size = TensorBytes(type);
+      if (mlir::cast<mlir::RankedTensorType>(type).getElementType().isBF16()) bf16_kv_cache_ = true;
     } else if (binding.rfind("input:", 0) == 0) {
       desc.kind = moex::BufferKind::INPUT;
       desc.size = TensorBytes(type);
@@ -183,6 +188,9 @@ class ArtifactBuilder {
   }
 
   uint64_t BufferSize(uint32_t index) const { return sizes_.at(index); }
+  // Whether a KV cache is bf16 (moe-assign-kv-cache-type), which sets the
+  // precision the probe can expect.
+  bool HasBf16KvCache() const { return bf16_kv_cache_; }
 
   // The layouts moe-assign-weight-layouts chose, by weight name.
   void SetLayouts(std::map<std::string, std::string> layouts) { layouts_ = std::move(layouts); }
@@ -263,6 +271,7 @@ class ArtifactBuilder {
   std::map<std::string, uint32_t> buffers_;
   std::map<uint32_t, uint64_t> weight_sizes_;
   std::map<uint32_t, uint64_t> sizes_;
+  bool bf16_kv_cache_ = false;
   std::map<std::string, std::string> layouts_;
 };
 
@@ -436,7 +445,10 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   ProbeDesc probeDesc;
   probeDesc.tokens = probe;
   probeDesc.logits_segment = writer.addSegment(logits.data(), logits.size() * sizeof(float));
-  probeDesc.tolerance = 1e-4f;
+  // fp32 paths agree with the reference to ~1e-5; bf16 caches round every
+  // key and value, which the golden checkpoints show costs up to ~1e-2 (still
+  // well inside transformers' own bf16 runs).
+  probeDesc.tolerance = builder.HasBf16KvCache() ? 2e-2f : 1e-4f;
   writer.setProbe(probeDesc);
   return writer.write(output);
 }

@@ -34,6 +34,8 @@ struct CompileOptions {
   bool print_ir_after_all = false;
   // Cores the schedule assumes (0: the target's, i.e. this machine's).
   int64_t compute_units = 0;
+  // KV cache element type, "f32" or "bf16" (empty: the target's choice).
+  std::string kv_cache_type;
   // Tokens of the self-test probe (positions 0..n-1).
   int64_t probe_tokens = 8;
   // The tokenizer to embed: an o200k `.tiktoken` ranks file or a HF
@@ -56,7 +58,8 @@ inline constexpr uint64_t kMaxSyntheticProbeWeightBytes = uint64_t{1} << 30;
 bool SyntheticProbeFits(const gptoss::ModelConfig& config);
 
 // The default pipeline for `target`, as text (what --print-pipeline shows).
-std::string DefaultPipeline(const TargetDescription& target, int64_t compute_units);
+std::string DefaultPipeline(const TargetDescription& target, int64_t compute_units,
+                            const std::string& kv_cache_type = "");
 
 // Applies --pipeline and --disable-pass to the default; errors name unknown
 // passes.

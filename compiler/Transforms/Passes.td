@@ -11,6 +11,37 @@
 
 include "mlir/Pass/PassBase.td"
 
+def MoeAssignKvCacheType : Pass<"moe-assign-kv-cache-type", "::mlir::func::FuncOp"> {
+  let summary = "Give the KV caches the element type the target's attention kernels keep";
+  let description = [{
+    Retypes the function's KV cache arguments (`moe.name` = `key_cache.L` /
+    `value_cache.L`), the `moe.attention` ops that read and update them, and
+    the returned caches to `element-type`, or to the target's choice
+    (`targets/common/TargetDescription`) when that option is empty: f32 on
+    CPUs, bf16 on GPUs, where it halves the bytes attention streams at long
+    contexts. Keys and values are rounded to the cache type when appended;
+    attention reads the keys of its own call rounded the same way, so results
+    do not depend on how a prompt is split into calls.
+
+    A cache that flows anywhere but between the function's arguments,
+    `moe.attention` and `func.return` is an error (no other op reads caches).
+
+    ```mlir
+    // moe-assign-kv-cache-type{element-type=bf16}
+    func.func @decode(..., %kc: tensor<1x64x2x32xf32> {moe.name = "key_cache.0"}, ...)
+    // becomes
+    func.func @decode(..., %kc: tensor<1x64x2x32xbf16> {moe.name = "key_cache.0"}, ...)
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-v3\"",
+           "target whose attention kernels keep the caches">,
+    Option<"elementType", "element-type", "std::string", /*default=*/"\"\"",
+           "f32 or bf16; empty: the target's choice">,
+  ];
+  let dependentDialects = ["::moec::moe::MoeDialect"];
+}
+
 def MoeSplitExperts : Pass<"moe-split-experts", "::mlir::func::FuncOp"> {
   let summary = "Split moe.experts into its gate_up and down halves";
   let description = [{

@@ -11,6 +11,8 @@ class Moe_Op<string mnemonic, list<Trait> traits = []>
     : Op<Moe_Dialect, mnemonic, traits>;
 
 def Moe_F32Tensor : RankedTensorOf<[F32]>;
+// KV caches: f32, or bf16 where the target keeps them so (moe-assign-kv-cache-type).
+def Moe_CacheTensor : RankedTensorOf<[F32, BF16]>;
 def Moe_I32Tensor : RankedTensorOf<[I32]>;
 // A dense weight of any float precision (bf16 in the checkpoints).
 def Moe_FloatTensor : RankedTensorOf<[AnyFloat]>;
@@ -151,6 +153,11 @@ def Moe_AttentionOp : Moe_Op<"attention", [Pure]> {
     layer's cache then stays small at any context length. Rows with a negative position are padding: they write
     nothing and their output is unspecified.
 
+    Caches hold f32 or bf16 (both caches alike). With bf16 caches, keys and
+    values are rounded to bf16 (to nearest even) as they are appended, and the
+    keys and values of the call's own rows are read rounded the same way, so
+    the result does not depend on how a sequence was split into calls.
+
     ```mlir
     %o, %kc2, %vc2 = moe.attention %q, %k, %v sinks(%s) cache(%kc, %vc) at(%slots, %pos)
         {num_heads = 64, num_kv_heads = 8, head_dim = 64, scale = 0.125, sliding_window = 128}
@@ -161,14 +168,14 @@ def Moe_AttentionOp : Moe_Op<"attention", [Pure]> {
   }];
   let arguments = (ins
     Moe_F32Tensor:$query, Moe_F32Tensor:$key, Moe_F32Tensor:$value, Moe_FloatTensor:$sinks,
-    Moe_F32Tensor:$key_cache, Moe_F32Tensor:$value_cache, Moe_I32Tensor:$slots, Moe_I32Tensor:$positions,
+    Moe_CacheTensor:$key_cache, Moe_CacheTensor:$value_cache, Moe_I32Tensor:$slots, Moe_I32Tensor:$positions,
     ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
     ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
     ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
     F64Attr:$scale,
     OptionalAttr<I64Attr>:$sliding_window
   );
-  let results = (outs Moe_F32Tensor:$result, Moe_F32Tensor:$new_key_cache, Moe_F32Tensor:$new_value_cache);
+  let results = (outs Moe_F32Tensor:$result, Moe_CacheTensor:$new_key_cache, Moe_CacheTensor:$new_value_cache);
   let assemblyFormat = [{
     $query `,` $key `,` $value `sinks` `(` $sinks `)` `cache` `(` $key_cache `,` $value_cache `)`
     `at` `(` $slots `,` $positions `)` attr-dict `:` functional-type(operands, results)

@@ -209,7 +209,9 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
       MOERT_RETURN_IF_ERROR(RequireBf16(a.getSinks(), "sinks", name));
       if (a.getHeadDim() > 512) return moert::Unimplemented("kernel ", name, ": head_dim over 512");
       const int64_t window = a.getSlidingWindow() ? static_cast<int64_t>(*a.getSlidingWindow()) : 0;
-      return UkCall{"moec_uk_attention",
+      // f32 or bf16 caches (moe-assign-kv-cache-type); the verifier keeps both alike.
+      const bool bf16_cache = cast<RankedTensorType>(a.getKeyCache().getType()).getElementType().isBF16();
+      return UkCall{bf16_cache ? "moec_uk_attention_bf16_cache" : "moec_uk_attention",
                     {bind.arg(a.getQuery()), bind.arg(a.getKey()), bind.arg(a.getValue()), bind.arg(a.getSinks()),
                      bind.arg(a.getKeyCache()), bind.arg(a.getValueCache()), bind.arg(a.getSlots()),
                      bind.arg(a.getPositions()), bind.arg(a.getResult()), I64(dim(a.getQuery(), 0)),

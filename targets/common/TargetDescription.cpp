@@ -47,6 +47,7 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.shared_memory_bytes = 228 * 1024;
     t.l2_bytes = 50 << 20;
     t.memory_bandwidth_gbps = 3000;
+    t.kv_cache_element_type = "bf16";
     return t;
   }
   if (name == "gfx942") {
@@ -56,6 +57,7 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.shared_memory_bytes = 64 * 1024;
     t.l2_bytes = 4 << 20;
     t.memory_bandwidth_gbps = 5300;
+    t.kv_cache_element_type = "bf16";
     return t;
   }
   std::string known;

@@ -23,6 +23,9 @@ struct TargetDescription {
   int64_t l2_bytes = 0;
   int64_t memory_bandwidth_gbps = 0;  // for reports; schedules do not depend on it
   std::vector<std::string> required_features;  // CPU features the code uses
+  // Element type of the KV caches ("f32" or "bf16"): bf16 on GPUs halves the
+  // bytes attention streams at long contexts; CPUs keep f32 (exact).
+  std::string kv_cache_element_type = "f32";
 };
 
 // A named target. "native" describes this machine's CPU (x86-64-v4 when it

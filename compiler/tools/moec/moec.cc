@@ -261,6 +261,10 @@ Result<moec::CompileOptions> CompileOptionsFromFlags(const ParsedFlags& flags, c
                                       options.import.max_context));
   MOERT_ASSIGN_OR_RETURN(options.import.decode_batch, flags.GetInt("decode-batch", 1, 1, 4096));
   MOERT_ASSIGN_OR_RETURN(options.compute_units, flags.GetInt("compute-units", 0, 0, 65536));
+  options.kv_cache_type = flags.GetString("kv-cache-type");
+  if (!options.kv_cache_type.empty() && options.kv_cache_type != "f32" && options.kv_cache_type != "bf16") {
+    return moert::InvalidArgument("--kv-cache-type must be f32 or bf16, got \"", options.kv_cache_type, "\"");
+  }
   options.pipeline = flags.GetString("pipeline");
   for (std::string list = flags.GetString("disable-pass"); !list.empty();) {
     const size_t comma = list.find(',');
@@ -430,6 +434,7 @@ std::vector<Command> Commands() {
         {"prefill-chunk", true, "N", "rows of the prefill plan (default min(128, max context))"},
         {"decode-batch", true, "N", "sequences decoded together (default 1)"},
         {"compute-units", true, "N", "cores the schedule assumes (default: this machine's)"},
+        {"kv-cache-type", true, "T", "f32 or bf16 (default: the target's: f32 on CPUs, bf16 on GPUs)"},
         {"pipeline", true, "TEXT", "the pass pipeline to run instead of the default"},
         {"disable-pass", true, "NAMES", "comma-separated passes to drop from the pipeline"},
         {"print-pipeline", false, "", "print the pipeline and exit"},

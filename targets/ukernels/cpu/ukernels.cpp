@@ -267,6 +267,27 @@ UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out
   }
 }
 
+// The two KV cache element types: f32 as computed, or bf16 (rounded to
+// nearest even when appended). Keys and values of the call's own rows are
+// read through Round, so they match what the cache will hold.
+struct F32Cache {
+  typedef float Element;
+  static float Load(const float* p) { return *p; }
+  static float Round(float x) { return x; }
+  static void Store(float* p, float x) { *p = x; }
+};
+struct Bf16Cache {
+  typedef uint16_t Element;
+  static uint16_t ToBits(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
+  }
+  static float Load(const uint16_t* p) { return Bf16(*p); }
+  static float Round(float x) { return Bf16(ToBits(x)); }
+  static void Store(uint16_t* p, float x) { *p = ToBits(x); }
+};
+
 // Attention with sinks, an optional sliding window (0 = none) and GQA over a
 // KV cache [slots, capacity, G, d] kept as a ring (position p at p mod
 // capacity; the compiler sizes windowed rings so that no append of this call
@@ -275,22 +296,26 @@ UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out
 // keys of the other rows of the same chunk (rows of one sequence are
 // consecutive, with consecutive positions) from the key/value inputs, so no
 // workgroup depends on another's cache writes.
-UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
-                                 float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
-                                 float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
-                                 int64_t capacity, int64_t window, float scale, int64_t workgroup,
-                                 int64_t workgroups) {
+template <typename Cache>
+UK_INLINE void Attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                         typename Cache::Element* key_cache, typename Cache::Element* value_cache,
+                         const int32_t* slots, const int32_t* positions, float* out, int64_t rows, int64_t heads,
+                         int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
+                         int64_t workgroup, int64_t workgroups) {
+  typedef typename Cache::Element Element;
   const int64_t group = heads / kv_heads;
   for (int64_t item = workgroup; item < rows * kv_heads; item += workgroups) {
     const int64_t r = item / kv_heads, g = item % kv_heads;
     const int32_t p = positions[r];
     if (p < 0 || (window == 0 && p >= capacity)) continue;
     const int64_t slot = slots[r];
-    float* kc = key_cache + ((slot * capacity) * kv_heads) * d;
-    float* vc = value_cache + ((slot * capacity) * kv_heads) * d;
+    Element* kc = key_cache + ((slot * capacity) * kv_heads) * d;
+    Element* vc = value_cache + ((slot * capacity) * kv_heads) * d;
     const int64_t at = static_cast<int64_t>(p) % capacity;
-    memcpy(kc + (at * kv_heads + g) * d, k + (r * kv_heads + g) * d, sizeof(float) * d);
-    memcpy(vc + (at * kv_heads + g) * d, v + (r * kv_heads + g) * d, sizeof(float) * d);
+    for (int64_t i = 0; i < d; ++i) {
+      Cache::Store(kc + (at * kv_heads + g) * d + i, k[(r * kv_heads + g) * d + i]);
+      Cache::Store(vc + (at * kv_heads + g) * d + i, v[(r * kv_heads + g) * d + i]);
+    }
     // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
     int64_t first_row = r;
     while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
@@ -310,10 +335,16 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
       for (int64_t j = lo; j <= p; ++j) {
         const bool in_chunk = j >= chunk_start;
         const int64_t ring = j % capacity;
-        const float* kj = in_chunk ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d : kc + (ring * kv_heads + g) * d;
-        const float* vj = in_chunk ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d : vc + (ring * kv_heads + g) * d;
+        const float* kj = k + ((first_row + (j - chunk_start)) * kv_heads + g) * d;
+        const float* vj = v + ((first_row + (j - chunk_start)) * kv_heads + g) * d;
+        const Element* kcj = kc + (ring * kv_heads + g) * d;
+        const Element* vcj = vc + (ring * kv_heads + g) * d;
         float dot = 0;
-        for (int64_t i = 0; i < d; ++i) dot += qh[i] * kj[i];
+        if (in_chunk) {
+          for (int64_t i = 0; i < d; ++i) dot += qh[i] * Cache::Round(kj[i]);
+        } else {
+          for (int64_t i = 0; i < d; ++i) dot += qh[i] * Cache::Load(kcj + i);
+        }
         const float score = dot * scale;
         if (score > m) {
           const float rescale = expf(m - score);
@@ -323,12 +354,35 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
         }
         const float weight = expf(score - m);
         normaliser += weight;
-        for (int64_t i = 0; i < d; ++i) acc[i] += weight * vj[i];
+        if (in_chunk) {
+          for (int64_t i = 0; i < d; ++i) acc[i] += weight * Cache::Round(vj[i]);
+        } else {
+          for (int64_t i = 0; i < d; ++i) acc[i] += weight * Cache::Load(vcj + i);
+        }
       }
       float* oh = out + (r * heads + h) * d;
       for (int64_t i = 0; i < d; ++i) oh[i] = acc[i] / normaliser;
     }
   }
+}
+
+UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                                 float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
+                                 float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
+                                 int64_t capacity, int64_t window, float scale, int64_t workgroup,
+                                 int64_t workgroups) {
+  Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
+                      capacity, window, scale, workgroup, workgroups);
+}
+
+// The same with bf16 caches.
+UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                                            uint16_t* key_cache, uint16_t* value_cache, const int32_t* slots,
+                                            const int32_t* positions, float* out, int64_t rows, int64_t heads,
+                                            int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
+                                            float scale, int64_t workgroup, int64_t workgroups) {
+  Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
+                       capacity, window, scale, workgroup, workgroups);
 }
 
 // Routed gate_up with the clamped SwiGLU epilogue: activation[r, j, i] for

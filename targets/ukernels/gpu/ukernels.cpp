@@ -477,23 +477,57 @@ UK_DEVICE void ExpertDownTiled(const float* activation, const float* routing_wei
   }
 }
 
+// The two KV cache element types: f32 as computed, or bf16 (rounded to
+// nearest even when appended). Keys and values of the call's own rows are
+// read through Round, so they match what the cache holds (the CPU twins in
+// targets/ukernels/cpu do the same).
+struct F32Cache {
+  typedef float Element;
+  UK_DEVICE float Load(const float* p) { return *p; }
+  UK_DEVICE float Round(float x) { return x; }
+  UK_DEVICE void Store(float* p, float x) { *p = x; }
+  // 8 consecutive elements (16-byte aligned) dotted with q[0..8).
+  UK_DEVICE float Dot8(const float* p, const float* q) {
+    const uk_f32x4 a = LoadF32x4(AsGlobal(p)), b = LoadF32x4(AsGlobal(p + 4));
+    return (q[0] * a.x + q[1] * a.y + q[2] * a.z + q[3] * a.w) + (q[4] * b.x + q[5] * b.y + q[6] * b.z + q[7] * b.w);
+  }
+};
+struct Bf16Cache {
+  typedef uint16_t Element;
+  UK_DEVICE float Load(const uint16_t* p) { return Bf16(*p); }
+  UK_DEVICE float Round(float x) { return Bf16(ToBf16(x)); }
+  UK_DEVICE void Store(uint16_t* p, float x) { *p = ToBf16(x); }
+  // 8 consecutive elements in one 16-byte load.
+  UK_DEVICE float Dot8(const uint16_t* p, const float* q) {
+    const uk_u32x4 w = LoadGlobalU32x4(p);
+    return (q[0] * Bf16Lo(w.x) + q[1] * Bf16Hi(w.x) + q[2] * Bf16Lo(w.y) + q[3] * Bf16Hi(w.y)) +
+           (q[4] * Bf16Lo(w.z) + q[5] * Bf16Hi(w.z) + q[6] * Bf16Lo(w.w) + q[7] * Bf16Hi(w.w));
+  }
+};
+
 // Where key/value j of one (row, KV head) attention item lives: the rows
 // first_row.. of this call hold positions chunk_start.. (read from the k/v
 // inputs, so no block depends on another's cache writes); earlier positions
 // are in the cache ring.
+template <typename Cache>
 struct KeySource {
+  typedef typename Cache::Element Element;
   const float* k;
   const float* v;
-  const float* key_cache;    // this slot's ring
-  const float* value_cache;
+  const Element* key_cache;  // this slot's ring
+  const Element* value_cache;
   int64_t first_row, chunk_start, kv_heads, g, d, capacity;
-  __attribute__((always_inline)) const float* Key(int64_t j) const {
-    return j >= chunk_start ? k + ((first_row + (j - chunk_start)) * kv_heads + g) * d
-                            : key_cache + ((j % capacity) * kv_heads + g) * d;
+  __attribute__((always_inline)) bool InChunk(int64_t j) const { return j >= chunk_start; }
+  __attribute__((always_inline)) int64_t ChunkAt(int64_t j) const {
+    return ((first_row + (j - chunk_start)) * kv_heads + g) * d;
   }
-  __attribute__((always_inline)) const float* Value(int64_t j) const {
-    return j >= chunk_start ? v + ((first_row + (j - chunk_start)) * kv_heads + g) * d
-                            : value_cache + ((j % capacity) * kv_heads + g) * d;
+  __attribute__((always_inline)) int64_t CacheAt(int64_t j) const { return ((j % capacity) * kv_heads + g) * d; }
+  // Element i of key / value j.
+  __attribute__((always_inline)) float Key(int64_t j, int64_t i) const {
+    return InChunk(j) ? Cache::Round(k[ChunkAt(j) + i]) : Cache::Load(key_cache + CacheAt(j) + i);
+  }
+  __attribute__((always_inline)) float Value(int64_t j, int64_t i) const {
+    return InChunk(j) ? Cache::Round(v[ChunkAt(j) + i]) : Cache::Load(value_cache + CacheAt(j) + i);
   }
 };
 
@@ -504,9 +538,9 @@ struct KeySource {
 // tile's keys adding weight * value, lane l owning elements l, l + 32, ...
 // The online softmax is seeded with the sink (it joins the max and the
 // normaliser but has no value vector).
-template <int D>
-UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource& keys, int64_t lo, int64_t p, float sink, float scale,
-                              float* oh) {
+template <int D, typename Cache>
+UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource<Cache>& keys, int64_t lo, int64_t p, float sink,
+                              float scale, float* oh) {
   constexpr int kPerLane = D / kWarpSize > 0 ? D / kWarpSize : 1;
   const int64_t lane = Lane();
   float qr[D];
@@ -523,15 +557,21 @@ UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource& keys, int64_t lo
     const int64_t j = j0 + lane;
     float score = -__builtin_inff();
     if (j <= p) {
-      const GFloatPtr kj = AsGlobal(keys.Key(j));
-      float dot0 = 0, dot1 = 0;
+      float dot = 0;
+      if (keys.InChunk(j)) {
+        const float* kj = keys.k + keys.ChunkAt(j);
 #pragma unroll
-      for (int i = 0; i < D; i += 8) {
-        const uk_f32x4 a = LoadF32x4(kj + i), b = LoadF32x4(kj + i + 4);
-        dot0 += qr[i] * a.x + qr[i + 1] * a.y + qr[i + 2] * a.z + qr[i + 3] * a.w;
-        dot1 += qr[i + 4] * b.x + qr[i + 5] * b.y + qr[i + 6] * b.z + qr[i + 7] * b.w;
+        for (int i = 0; i < D; i += 4) {
+          const uk_f32x4 a = LoadF32x4(AsGlobal(kj + i));
+          dot += qr[i] * Cache::Round(a.x) + qr[i + 1] * Cache::Round(a.y) + qr[i + 2] * Cache::Round(a.z) +
+                 qr[i + 3] * Cache::Round(a.w);
+        }
+      } else {
+        const typename Cache::Element* kj = keys.key_cache + keys.CacheAt(j);
+#pragma unroll
+        for (int i = 0; i < D; i += 8) dot += Cache::Dot8(kj + i, qr + i);
       }
-      score = (dot0 + dot1) * scale;
+      score = dot * scale;
     }
     const float tile_max = WarpMax(score);  // the same bits in every lane
     if (tile_max > m) {
@@ -546,9 +586,8 @@ UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource& keys, int64_t lo
     const int64_t count = p - j0 + 1 < kWarpSize ? p - j0 + 1 : kWarpSize;
     for (int64_t jj = 0; jj < count; ++jj) {
       const float wj = ReadLane(weight, static_cast<int>(jj));
-      const float* vj = keys.Value(j0 + jj);
 #pragma unroll
-      for (int t = 0; t < kPerLane; ++t) acc[t] += wj * vj[lane + t * kWarpSize];
+      for (int t = 0; t < kPerLane; ++t) acc[t] += wj * keys.Value(j0 + jj, lane + t * kWarpSize);
     }
   }
 #pragma unroll
@@ -558,8 +597,9 @@ UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource& keys, int64_t lo
 // One query head over keys lo..p, any head dimension up to kMaxHeadDim, one
 // key at a time: lane l holds q, the accumulator and the value elements l,
 // l + warp size, ...; a warp sum per score.
-UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource& keys, int64_t lo, int64_t p, float sink, float scale,
-                              float* oh) {
+template <typename Cache>
+UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource<Cache>& keys, int64_t lo, int64_t p, float sink,
+                              float scale, float* oh) {
   constexpr int kPerLane = kMaxHeadDim / kWarpSize;
   const int64_t lane = Lane(), d = keys.d;
   float qr[kPerLane], acc[kPerLane];
@@ -571,13 +611,11 @@ UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource& keys, int64_t lo
   }
   float m = sink, normaliser = 1.0f;
   for (int64_t j = lo; j <= p; ++j) {
-    const float* kj = keys.Key(j);
-    const float* vj = keys.Value(j);
     float dot = 0;
 #pragma unroll
     for (int t = 0; t < kPerLane; ++t) {
       const int64_t i = lane + t * kWarpSize;
-      if (i < d) dot += qr[t] * kj[i];
+      if (i < d) dot += qr[t] * keys.Key(j, i);
     }
     // The same bits in every lane, so the branch below is warp-uniform.
     const float score = WarpSum(dot) * scale;
@@ -593,13 +631,58 @@ UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource& keys, int64_t lo
 #pragma unroll
     for (int t = 0; t < kPerLane; ++t) {
       const int64_t i = lane + t * kWarpSize;
-      if (i < d) acc[t] += weight * vj[i];
+      if (i < d) acc[t] += weight * keys.Value(j, i);
     }
   }
 #pragma unroll
   for (int t = 0; t < kPerLane; ++t) {
     const int64_t i = lane + t * kWarpSize;
     if (i < d) oh[i] = acc[t] / normaliser;
+  }
+}
+
+// Attention over caches of Cache's type; see moec_uk_attention.
+template <typename Cache>
+UK_DEVICE void Attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                         typename Cache::Element* key_cache, typename Cache::Element* value_cache,
+                         const int32_t* slots, const int32_t* positions, float* out, int64_t rows, int64_t heads,
+                         int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale) {
+  typedef typename Cache::Element Element;
+  const int64_t group = heads / kv_heads;
+  for (int64_t item = BlockId(); item < rows * kv_heads; item += BlockCount()) {
+    const int64_t r = item / kv_heads, g = item % kv_heads;
+    const int32_t p = positions[r];
+    if (p < 0 || (window == 0 && p >= capacity)) continue;
+    const int64_t slot = slots[r];
+    Element* kc = key_cache + ((slot * capacity) * kv_heads) * d;
+    Element* vc = value_cache + ((slot * capacity) * kv_heads) * d;
+    const int64_t at = static_cast<int64_t>(p) % capacity;
+    for (int64_t i = ThreadId(); i < d; i += BlockSize()) {
+      Cache::Store(kc + (at * kv_heads + g) * d + i, k[(r * kv_heads + g) * d + i]);
+      Cache::Store(vc + (at * kv_heads + g) * d + i, v[(r * kv_heads + g) * d + i]);
+    }
+    // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
+    int64_t first_row = r;
+    while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
+      --first_row;
+    }
+    const KeySource<Cache> keys{k, v, kc, vc, first_row, p - (r - first_row), kv_heads, g, d, capacity};
+    const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
+    const bool aligned = Aligned16(q) && Aligned16(k) && Aligned16(key_cache);
+    for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
+      const int64_t h = g * group + hh;
+      const float* qh = q + (r * heads + h) * d;
+      float* oh = out + (r * heads + h) * d;
+      const float sink = Bf16(sinks[h]);
+      // d is a constant in the code generator's kernels: one branch remains.
+      if (d == 64 && aligned) {
+        AttendKeyTiles<64>(qh, keys, lo, p, sink, scale, oh);
+      } else if (d == 128 && aligned) {
+        AttendKeyTiles<128>(qh, keys, lo, p, sink, scale, oh);
+      } else {
+        AttendKeyByKey(qh, keys, lo, p, sink, scale, oh);
+      }
+    }
   }
 }
 
@@ -750,41 +833,18 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
                                  float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
                                  float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
                                  int64_t capacity, int64_t window, float scale) {
-  const int64_t group = heads / kv_heads;
-  for (int64_t item = BlockId(); item < rows * kv_heads; item += BlockCount()) {
-    const int64_t r = item / kv_heads, g = item % kv_heads;
-    const int32_t p = positions[r];
-    if (p < 0 || (window == 0 && p >= capacity)) continue;
-    const int64_t slot = slots[r];
-    float* kc = key_cache + ((slot * capacity) * kv_heads) * d;
-    float* vc = value_cache + ((slot * capacity) * kv_heads) * d;
-    const int64_t at = static_cast<int64_t>(p) % capacity;
-    for (int64_t i = ThreadId(); i < d; i += BlockSize()) {
-      kc[(at * kv_heads + g) * d + i] = k[(r * kv_heads + g) * d + i];
-      vc[(at * kv_heads + g) * d + i] = v[(r * kv_heads + g) * d + i];
-    }
-    // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
-    int64_t first_row = r;
-    while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
-      --first_row;
-    }
-    const KeySource keys{k, v, kc, vc, first_row, p - (r - first_row), kv_heads, g, d, capacity};
-    const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
-    for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
-      const int64_t h = g * group + hh;
-      const float* qh = q + (r * heads + h) * d;
-      float* oh = out + (r * heads + h) * d;
-      const float sink = Bf16(sinks[h]);
-      // d is a constant in the code generator's kernels: one branch remains.
-      if (d == 64 && Aligned16(qh) && Aligned16(k) && Aligned16(key_cache)) {
-        AttendKeyTiles<64>(qh, keys, lo, p, sink, scale, oh);
-      } else if (d == 128 && Aligned16(qh) && Aligned16(k) && Aligned16(key_cache)) {
-        AttendKeyTiles<128>(qh, keys, lo, p, sink, scale, oh);
-      } else {
-        AttendKeyByKey(qh, keys, lo, p, sink, scale, oh);
-      }
-    }
-  }
+  Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
+                      capacity, window, scale);
+}
+
+// The same with bf16 caches (the GPU targets' default).
+UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                                            uint16_t* key_cache, uint16_t* value_cache, const int32_t* slots,
+                                            const int32_t* positions, float* out, int64_t rows, int64_t heads,
+                                            int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
+                                            float scale) {
+  Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
+                       capacity, window, scale);
 }
 
 // Routed gate_up with the clamped SwiGLU epilogue:

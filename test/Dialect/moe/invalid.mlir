@@ -308,6 +308,33 @@ func.func @attention_value_cache(%q: tensor<4x256xf32>, %k: tensor<4x64xf32>, %v
 
 // -----
 
+// Caches are f32 or bf16, both alike.
+func.func @attention_cache_types(%q: tensor<4x256xf32>, %k: tensor<4x64xf32>, %v: tensor<4x64xf32>, %s: tensor<8xbf16>,
+                                 %kc: tensor<2x64x2x32xbf16>, %vc: tensor<2x64x2x32xf32>, %slots: tensor<4xi32>, %pos: tensor<4xi32>) {
+  // expected-error @+1 {{'moe.attention' op value_cache type 'tensor<2x64x2x32xf32>' differs from key_cache type 'tensor<2x64x2x32xbf16>'}}
+  %o, %kc2, %vc2 = moe.attention %q, %k, %v sinks(%s) cache(%kc, %vc) at(%slots, %pos)
+      {num_heads = 8, num_kv_heads = 2, head_dim = 32, scale = 0.17677669529663687}
+      : (tensor<4x256xf32>, tensor<4x64xf32>, tensor<4x64xf32>, tensor<8xbf16>,
+         tensor<2x64x2x32xbf16>, tensor<2x64x2x32xf32>, tensor<4xi32>, tensor<4xi32>)
+      -> (tensor<4x256xf32>, tensor<2x64x2x32xbf16>, tensor<2x64x2x32xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_f16_cache(%q: tensor<4x256xf32>, %k: tensor<4x64xf32>, %v: tensor<4x64xf32>, %s: tensor<8xbf16>,
+                               %kc: tensor<2x64x2x32xf16>, %slots: tensor<4xi32>, %pos: tensor<4xi32>) {
+  // expected-error @+1 {{'moe.attention' op operand #4 must be ranked tensor of 32-bit float or bfloat16 type values, but got 'tensor<2x64x2x32xf16>'}}
+  %o, %kc2, %vc2 = moe.attention %q, %k, %v sinks(%s) cache(%kc, %kc) at(%slots, %pos)
+      {num_heads = 8, num_kv_heads = 2, head_dim = 32, scale = 0.17677669529663687}
+      : (tensor<4x256xf32>, tensor<4x64xf32>, tensor<4x64xf32>, tensor<8xbf16>,
+         tensor<2x64x2x32xf16>, tensor<2x64x2x32xf16>, tensor<4xi32>, tensor<4xi32>)
+      -> (tensor<4x256xf32>, tensor<2x64x2x32xf16>, tensor<2x64x2x32xf16>)
+  return
+}
+
+// -----
+
 func.func @attention_updated_cache(%q: tensor<4x256xf32>, %k: tensor<4x64xf32>, %v: tensor<4x64xf32>, %s: tensor<8xbf16>,
                                    %kc: tensor<2x64x2x32xf32>, %vc: tensor<2x64x2x32xf32>, %slots: tensor<4xi32>, %pos: tensor<4xi32>) {
   // expected-error @+1 {{'moe.attention' op updated caches must have the cache type 'tensor<2x64x2x32xf32>'}}

@@ -36,6 +36,9 @@ void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_
 void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*, const int32_t*,
                        const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float, int64_t,
                        int64_t);
+void moec_uk_attention_bf16_cache(const float*, const float*, const float*, const uint16_t*, uint16_t*, uint16_t*,
+                                  const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                  int64_t, float, int64_t, int64_t);
 void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t, int64_t,
                             int64_t, int64_t, int64_t, float, float, int64_t, int64_t);
 void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*, const float*,
@@ -56,6 +59,9 @@ void moec_uk_add(const float*, const float*, float*, int64_t, int64_t, int64_t);
   void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*,                \
                          const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,      \
                          int64_t, float);                                                                          \
+  void moec_uk_attention_bf16_cache(const float*, const float*, const float*, const uint16_t*, uint16_t*,          \
+                                    uint16_t*, const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t,  \
+                                    int64_t, int64_t, int64_t, float);                                             \
   void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t,      \
                               int64_t, int64_t, int64_t, int64_t, float, float);                                   \
   void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*,            \
@@ -74,6 +80,7 @@ struct GpuUkernels {
   decltype(&warp32::moec_uk_router) router;
   decltype(&warp32::moec_uk_rope) rope;
   decltype(&warp32::moec_uk_attention) attention;
+  decltype(&warp32::moec_uk_attention_bf16_cache) attention_bf16_cache;
   decltype(&warp32::moec_uk_expert_gate_up) expert_gate_up;
   decltype(&warp32::moec_uk_expert_down) expert_down;
   decltype(&warp32::moec_uk_add) add;
@@ -82,7 +89,7 @@ struct GpuUkernels {
 #define MOEC_GPU_UKERNELS(ns, warp)                                                                       \
   GpuUkernels {                                                                                            \
     warp, ns::moec_uk_embedding, ns::moec_uk_linear3, ns::moec_uk_router, ns::moec_uk_rope,               \
-        ns::moec_uk_attention, ns::moec_uk_expert_gate_up, ns::moec_uk_expert_down, ns::moec_uk_add       \
+        ns::moec_uk_attention, ns::moec_uk_attention_bf16_cache, ns::moec_uk_expert_gate_up, ns::moec_uk_expert_down, ns::moec_uk_add       \
   }
 
 void PrintTo(const GpuUkernels& k, std::ostream* os) { *os << k.warp_size << "-lane warps"; }
@@ -281,19 +288,38 @@ TEST_P(GpuUkernelsEmulated, Attention) {
     const std::vector<float> key_cache = RandomFloats(slots_count * c.capacity * kv_heads * d, -1, 1, 20),
                              value_cache = RandomFloats(slots_count * c.capacity * kv_heads * d, -1, 1, 21);
     const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+    const std::string what = "d " + std::to_string(d) + " window " + std::to_string(c.window);
     std::vector<float> want(rows * heads * d, 0), want_k = key_cache, want_v = value_cache;
     moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), want_k.data(), want_v.data(), slots.data(),
                       c.positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, 0, 1);
+    // bf16 caches: the same cache contents, rounded.
+    const std::vector<uint16_t> key_cache16 = RandomBf16(key_cache.size(), -1, 1, 20),
+                                value_cache16 = RandomBf16(value_cache.size(), -1, 1, 21);
+    std::vector<float> want16(rows * heads * d, 0);
+    std::vector<uint16_t> want_k16 = key_cache16, want_v16 = value_cache16;
+    moec_uk_attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), want_k16.data(), want_v16.data(),
+                                 slots.data(), c.positions.data(), want16.data(), rows, heads, kv_heads, d,
+                                 c.capacity, c.window, scale, 0, 1);
     for (const Grid& grid : kGrids) {
       std::vector<float> got(rows * heads * d, 0), got_k = key_cache, got_v = value_cache;
       Launch(k, grid, [&] {
         k.attention(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(), slots.data(),
                     c.positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale);
       });
-      const std::string what = "d " + std::to_string(d) + " window " + std::to_string(c.window);
       ExpectClose(got, want, 1e-5, what + " output");
       EXPECT_EQ(got_k, want_k) << what;
       EXPECT_EQ(got_v, want_v) << what;
+
+      std::vector<float> got16(rows * heads * d, 0);
+      std::vector<uint16_t> got_k16 = key_cache16, got_v16 = value_cache16;
+      Launch(k, grid, [&] {
+        k.attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), got_k16.data(), got_v16.data(),
+                               slots.data(), c.positions.data(), got16.data(), rows, heads, kv_heads, d, c.capacity,
+                               c.window, scale);
+      });
+      ExpectClose(got16, want16, 1e-5, what + " output, bf16 caches");
+      EXPECT_EQ(got_k16, want_k16) << what << ", bf16 caches";
+      EXPECT_EQ(got_v16, want_v16) << what << ", bf16 caches";
     }
   }
 }
