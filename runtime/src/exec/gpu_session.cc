@@ -3,6 +3,7 @@
 #include "exec/plan_checks.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <limits>
 
@@ -488,6 +489,29 @@ Status GpuSession::Decode(const uint32_t* slots, const int32_t* tokens, size_t c
     has_logits_[slots[i]] = 1;
   }
   return Status::Ok();
+}
+
+Result<std::vector<double>> GpuSession::ProfileDecodeDispatches(uint32_t repeats) {
+  if (!decode_.entry) return FailedPrecondition(source_, " has no \"decode\" entry point");
+  if (!decoded_once_) return FailedPrecondition("profiling the decode step needs one decode first (its inputs)");
+  if (repeats == 0) return InvalidArgument("profiling needs at least one repeat");
+  std::vector<double> seconds;
+  std::vector<hal::KernelLaunch> copies(repeats);
+  for (size_t i = 0; i < decode_.launches.size(); ++i) {
+    std::fill(copies.begin(), copies.end(), decode_.launches[i]);
+    MOERT_ASSIGN_OR_RETURN(hal::GpuGraph graph, device_->CaptureGraph(stream_, copies.data(), copies.size()));
+    Status status = device_->ReplayGraph(graph, stream_);  // warm-up
+    if (status.ok()) status = device_->Synchronize(stream_);
+    const auto start = std::chrono::steady_clock::now();
+    if (status.ok()) status = device_->ReplayGraph(graph, stream_);
+    if (status.ok()) status = device_->Synchronize(stream_);
+    const auto end = std::chrono::steady_clock::now();
+    const Status destroyed = device_->DestroyGraph(graph);
+    MOERT_RETURN_IF_ERROR(status.Annotate(StrCat("profiling decode dispatch ", i)));
+    MOERT_RETURN_IF_ERROR(destroyed);
+    seconds.push_back(std::chrono::duration<double>(end - start).count() / repeats);
+  }
+  return seconds;
 }
 
 const float* GpuSession::logits(uint32_t slot) const {

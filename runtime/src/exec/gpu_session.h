@@ -73,6 +73,17 @@ class GpuSession final : public Runner {
   const float* logits(uint32_t slot) const override;
   Status ResetSlot(uint32_t slot) override;
 
+  GpuSession* gpu_session() override { return this; }
+
+  // Times every dispatch of the decode step on the device: each launch is
+  // captured `repeats` times into a graph, replayed once to warm up and once
+  // timed; the result is seconds per launch, in dispatch order. Uses the
+  // inputs of the last Decode (at least one must have run). Kernels run
+  // repeatedly on their own outputs, so the step's activations and the cache
+  // entries of the last decoded position are left unspecified: profile
+  // after the measurements that need them (moert-run --bench --profile).
+  Result<std::vector<double>> ProfileDecodeDispatches(uint32_t repeats);
+
   // The device address of manifest buffer `index` (for tools and tests).
   uint64_t buffer_address(uint32_t index) const { return buffers_[index].address; }
   // Whether decode's graph has been captured.

@@ -29,6 +29,8 @@ class Runner {
   virtual std::string description() const = 0;
   // The CPU Session behind this runner (threads, profiles); null on a GPU.
   virtual const Session* cpu_session() const { return nullptr; }
+  // The GpuSession behind this runner (per-kernel profiles); null on a CPU.
+  virtual class GpuSession* gpu_session() { return nullptr; }
 
   virtual Status Prefill(uint32_t slot, const int32_t* tokens, size_t count,
                          float* all_logits = nullptr) = 0;

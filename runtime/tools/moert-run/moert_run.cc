@@ -61,8 +61,9 @@ std::vector<FlagSpec> Flags() {
       {"stepwise", false, "", "run the prompt one token at a time through the decode plan"},
       {"verify", false, "", "run the self-test probe and check every segment's checksum"},
       {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
-      {"bench-tokens", true, "N", "with --bench: tokens to prefill and to decode (default 64)"},
-      {"profile", false, "", "with --bench: time every kernel of the decode step"},
+      {"bench-tokens", true, "N", "with --bench: tokens to decode (default 64)"},
+      {"bench-context", true, "N", "with --bench: prompt tokens prefilled before decoding (default: --bench-tokens)"},
+      {"profile", false, "", "with --bench: time every kernel of the decode step (CPU or GPU)"},
       {"threads", true, "N", "worker threads (default: one per core)"},
       {"prompt", true, "TEXT", "chat: render TEXT as the user's message (harmony), generate the assistant's turn "
                                "and stream its final answer to stdout; stats on stderr"},
@@ -280,40 +281,81 @@ double MeasureCopyBandwidth(uint32_t threads) {
 }
 
 // The decode step's kernels by time, with their share of the step.
-void PrintDecodeProfile(const Artifact& artifact, const exec::Session& session) {
-  std::vector<exec::DispatchProfile> rows;
+// One row of a decode step profile: a dispatch and its time per call.
+struct ProfileRow {
+  const moex::Dispatch* dispatch;
+  double seconds;
+};
+
+// Prints the rows, slowest first, with their share of the step.
+void PrintProfileRows(const Artifact& artifact, const char* title, std::vector<ProfileRow> rows) {
   double total = 0;
+  for (const ProfileRow& r : rows) total += r.seconds;
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  std::printf("%s (%zu dispatches, %.1f us per step):\n", title, rows.size(), 1e6 * total);
+  std::printf("  %-44s %10s %7s %5s\n", "kernel", "us/call", "share", "wgs");
+  for (const ProfileRow& r : rows) {
+    const moex::Kernel* k =
+        artifact.manifest().images()->Get(r.dispatch->image())->kernels()->Get(r.dispatch->kernel());
+    std::printf("  %-44s %10.2f %6.1f%% %5u\n", k->name()->c_str(), 1e6 * r.seconds, 100.0 * r.seconds / total,
+                r.dispatch->workgroups_x());
+  }
+}
+
+void PrintDecodeProfile(const Artifact& artifact, const exec::Session& session) {
+  std::vector<ProfileRow> rows;
   for (const exec::DispatchProfile& p : session.profile()) {
     if (p.calls == 0 || p.entry == nullptr || p.entry->name()->str() != "decode") continue;
-    rows.push_back(p);
-    total += p.seconds;
+    rows.push_back({p.entry->dispatches()->Get(p.dispatch), p.seconds / static_cast<double>(p.calls)});
   }
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
-  std::printf("decode step profile (%zu dispatches, %.1f us per step):\n", rows.size(),
-              rows.empty() ? 0.0 : 1e6 * total / static_cast<double>(rows.front().calls));
-  std::printf("  %-44s %10s %7s %5s\n", "kernel", "us/call", "share", "wgs");
-  for (const exec::DispatchProfile& p : rows) {
-    const moex::Dispatch* d = p.entry->dispatches()->Get(p.dispatch);
-    const moex::Kernel* k = artifact.manifest().images()->Get(d->image())->kernels()->Get(d->kernel());
-    std::printf("  %-44s %10.2f %6.1f%% %5u\n", k->name()->c_str(), 1e6 * p.seconds / static_cast<double>(p.calls),
-                100.0 * p.seconds / total, d->workgroups_x());
+  PrintProfileRows(artifact, "decode step profile", std::move(rows));
+}
+
+// Per-kernel device times of one decode step (GpuSession::ProfileDecodeDispatches:
+// each launch timed alone, replayed from a graph). Run last: it leaves the
+// step's activations unspecified.
+Status PrintGpuDecodeProfile(const Artifact& artifact, exec::GpuSession& gpu) {
+  constexpr uint32_t kRepeats = 50;
+  MOERT_ASSIGN_OR_RETURN(std::vector<double> seconds, gpu.ProfileDecodeDispatches(kRepeats));
+  const auto* entries = artifact.manifest().entry_points();
+  for (uint32_t e = 0; entries != nullptr && e < entries->size(); ++e) {
+    const moex::EntryPoint* ep = entries->Get(e);
+    if (ep->name() == nullptr || ep->name()->str() != "decode") continue;
+    std::vector<ProfileRow> rows;
+    for (size_t i = 0; i < seconds.size() && i < ep->dispatches()->size(); ++i) {
+      rows.push_back({ep->dispatches()->Get(static_cast<uint32_t>(i)), seconds[i]});
+    }
+    PrintProfileRows(artifact, "decode step profile on the device, each kernel timed alone", std::move(rows));
   }
+  return Status::Ok();
 }
 
 Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> session, NewRunner(artifact, flags));
   // The CPU session behind the runner (threads, profile); null on a GPU.
   const exec::Session* cpu = session->cpu_session();
-  MOERT_ASSIGN_OR_RETURN(int64_t n, flags.GetInt("bench-tokens", 64, 1, session->max_context() / 2));
+  const int64_t max_context = session->max_context();
+  MOERT_ASSIGN_OR_RETURN(int64_t n, flags.GetInt("bench-tokens", 64, 1, max_context - 1));
+  MOERT_ASSIGN_OR_RETURN(int64_t context, flags.GetInt("bench-context", n, 1, max_context - 1));
+  if (context + n > max_context) {
+    return InvalidArgument("--bench-context ", context, " plus --bench-tokens ", n, " exceed the artifact's context of ",
+                           max_context, " tokens");
+  }
   const uint32_t vocab = session->vocab_size();
   std::vector<int32_t> prompt;
-  for (int64_t i = 0; i < n; ++i) prompt.push_back(static_cast<int32_t>((i * 7919 + 13) % vocab));
+  for (int64_t i = 0; i < context; ++i) prompt.push_back(static_cast<int32_t>((i * 7919 + 13) % vocab));
+  const uint32_t slot = 0;
+  // Warm-up, not timed: the first launches load and may JIT-compile the
+  // device code, and a GPU's second decode captures its graph.
+  MOERT_RETURN_IF_ERROR(session->Prefill(0, prompt.data(), std::min<size_t>(prompt.size(), 16)));
+  for (int i = 0; i < 2; ++i) MOERT_RETURN_IF_ERROR(session->Decode(&slot, &prompt[0], 1));
+  MOERT_RETURN_IF_ERROR(session->ResetSlot(0));
+
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
   MOERT_RETURN_IF_ERROR(session->Prefill(0, prompt.data(), prompt.size()));
   const double prefill_s = std::chrono::duration<double>(Clock::now() - start).count();
   int32_t token = prompt.back();
-  const uint32_t slot = 0;
   start = Clock::now();
   for (int64_t i = 0; i < n; ++i) {
     MOERT_RETURN_IF_ERROR(session->Decode(&slot, &token, 1));
@@ -330,12 +372,13 @@ Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   } else {
     std::printf("device: %s\n", session->description().c_str());
   }
-  std::printf("prefill: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, prefill_s, n / prefill_s);
-  std::printf("decode: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", n, decode_s, decode_tps);
+  std::printf("prefill: %" PRId64 " tokens in %.3f s = %.1f tokens/s\n", context, prefill_s, context / prefill_s);
+  std::printf("decode: %" PRId64 " tokens at context %" PRId64 "..%" PRId64 " in %.3f s = %.1f tokens/s\n", n, context,
+              context + n, decode_s, decode_tps);
   std::printf("weights read per decoded token: %.3f MB; effective %.2f GB/s\n", per_token / 1e6,
               per_token * decode_tps / 1e9);
   if (!cpu) {
-    if (flags.Has("profile")) std::printf("--profile: not available on a GPU yet\n");
+    if (flags.Has("profile")) MOERT_RETURN_IF_ERROR(PrintGpuDecodeProfile(artifact, *session->gpu_session()));
     return Status::Ok();
   }
   const double copy = MeasureCopyBandwidth(cpu->thread_count());

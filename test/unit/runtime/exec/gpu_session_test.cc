@@ -298,6 +298,31 @@ TEST_F(GpuSessionTest, DecodeCapturesOnceThenReplays) {
   EXPECT_CONTAINS(s->Decode(slots, second, 3).message(), "exceeds the artifact's 2 decode rows");
 }
 
+// Per-kernel profiles: each decode launch captured `repeats` times into its
+// own graph and replayed twice (warm-up, timed); one time per dispatch.
+TEST_F(GpuSessionTest, ProfilesEveryDecodeDispatchAlone) {
+  GpuManifest m = BuildGpuManifest();
+  std::unique_ptr<GpuSession> s = Open(m);
+  ASSERT_NE(s, nullptr);
+  EXPECT_CONTAINS(s->ProfileDecodeDispatches(3).status().message(), "needs one decode first");
+  const int32_t p0[] = {1, 2};
+  ASSERT_TRUE(s->Prefill(0, p0, 2).ok());
+  const uint32_t slot = 0;
+  const int32_t token = 5;
+  ASSERT_TRUE(s->Decode(&slot, &token, 1).ok());
+  const std::string before = Log();
+  Result<std::vector<double>> seconds = s->ProfileDecodeDispatches(3);
+  ASSERT_TRUE(seconds.ok()) << seconds.status().message();
+  ASSERT_EQ(seconds->size(), 3u);  // add_one, add_one, echo_rows
+  for (double t : *seconds) EXPECT_GE(t, 0.0);
+  const std::string profiled = Log().substr(before.size());
+  EXPECT_EQ(Count(profiled, "capture add_one"), 6);
+  EXPECT_EQ(Count(profiled, "capture echo_rows"), 3);
+  EXPECT_EQ(Count(profiled, "replay add_one"), 12);
+  EXPECT_EQ(Count(profiled, "replay echo_rows"), 6);
+  EXPECT_CONTAINS(s->ProfileDecodeDispatches(0).status().message(), "at least one repeat");
+}
+
 TEST_F(GpuSessionTest, GenerateResetAndSample) {
   GpuManifest m = BuildGpuManifest();
   std::unique_ptr<GpuSession> s = Open(m);
