@@ -316,6 +316,7 @@ namespace {
 // The tokenizer file to embed: the one asked for, else the checkpoint's.
 Result<std::string> TokenizerPath(const gptoss::Checkpoint& checkpoint, const CompileOptions& options) {
   if (!options.tokenizer.empty()) return options.tokenizer;
+  if (checkpoint.dir().empty()) return std::string();  // a synthetic model of a preset
   for (const char* name : {"tokenizer.json", "tokenizer.tiktoken"}) {
     const std::string path = moert::JoinPath(checkpoint.dir(), name);
     if (moert::PathExists(path)) return path;
