@@ -518,6 +518,24 @@ TEST_F(HipGpuSessionTest, RunsOnTheHipHal) {
   EXPECT_EQ(fake_.live_allocations(), 0);
 }
 
+TEST_F(HipGpuSessionTest, GeneratesSyntheticWeightsOnTheDevice) {
+  GpuManifestSpec hip;
+  hip.target = moex::TargetKind::HIP;
+  hip.target_name = "gfx942";
+  hip.format = moex::ImageFormat::HSACO;
+  hip.synthetic = true;
+  GpuManifest m = BuildGpuManifest(hip);
+  auto s = OpenGpuSession(m.manifest(), m.resolver(), {"test.moex"});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(Count(Log(), "launch synthetic_fill grid=1,1,1 block=256,1,1 shared=0 size=8\n"), 2);
+  Result<std::vector<SyntheticRun>> runs = SyntheticWeightRuns(m.manifest(), 0);
+  ASSERT_TRUE(runs.ok());
+  std::vector<uint8_t> expected(16), got(16);
+  GenerateSyntheticBytes(*runs, 0, 16, expected.data());
+  ASSERT_TRUE((*s)->device().CopyToHost(got.data(), {(*s)->buffer_address(kW), 16}, 0, 16).ok());
+  EXPECT_EQ(got, expected);
+}
+
 // moert-run on a CUDA artifact where no driver exists: refused by the driver
 // probe with exit code 1 and the HAL's message, for every action that runs
 // the model.
