@@ -51,7 +51,7 @@ struct PendingWeight {
 };
 
 // Generates the weights on `threads` threads, in chunks of 8 MiB (a 20b model
-// is 13 GB: every core helps), then makes their memory read-only.
+// is 13 GB: every core helps).
 Status GenerateSyntheticWeights(const std::vector<PendingWeight>& weights, uint32_t threads) {
   constexpr uint64_t kChunkBytes = uint64_t{8} << 20;
   struct Chunk {
@@ -156,11 +156,11 @@ Result<std::shared_ptr<const Program>> Program::Create(const moex::Manifest& m,
         const moex::Weight* w = m.weights()->Get(weight_index);
         const std::string wname =
             StrCat("weight ", w->name() ? w->name()->str() : std::string("?"));
+        if (b->size() > w->size()) {
+          return annotate(DataLoss(name, " of ", b->size(), " bytes is larger than its ", wname,
+                                   " of ", w->size(), " bytes"));
+        }
         if (IsSynthetic(*w)) {
-          if (b->size() > w->size()) {
-            return annotate(DataLoss(name, " of ", b->size(), " bytes is larger than its ", wname,
-                                     " of ", w->size(), " bytes"));
-          }
           auto [it, added] = synthetic_data.emplace(weight_index, nullptr);
           if (added) {
             Result<std::vector<SyntheticRun>> runs = SyntheticWeightRuns(m, weight_index);
@@ -197,10 +197,6 @@ Result<std::shared_ptr<const Program>> Program::Create(const moex::Manifest& m,
           return annotate(DataLoss(wname, " = [", w->offset(), ", +", w->size(),
                                    ") exceeds segment ", w->segment(), " of ", bytes.size,
                                    " bytes"));
-        }
-        if (b->size() > w->size()) {
-          return annotate(DataLoss(name, " of ", b->size(), " bytes is larger than its ", wname,
-                                   " of ", w->size(), " bytes"));
         }
         const uint8_t* data = bytes.data + w->offset();
         if (reinterpret_cast<uintptr_t>(data) % b->alignment() != 0) {
