@@ -1,56 +1,87 @@
 #!/usr/bin/env bash
 # Checks and benchmarks moec's GPU targets on a GPU machine, in two steps.
 #
-#   utils/gpu-check.sh prepare sm_90a|gfx942
-#       Here (the development machine: LLVM/MLIR, clang-22): build, compile the
-#       golden checkpoints and a full-width synthetic model for the target, and
-#       gather the runtime binary, the artifacts and the golden files under
-#       build/gpu-check/ (a folder small enough to carry to the GPU machine).
+#   utils/gpu-check.sh prepare sm_90a|gfx942 [--no-full-size]
+#       Here (the development machine: LLVM/MLIR, clang-22): build, compile for
+#       the target the golden checkpoints, a full-width synthetic model and
+#       (unless --no-full-size) gpt-oss-20b and -120b with synthetic weights
+#       (generated on the device, so the artifacts stay small), and gather the
+#       runtime binary, the artifacts and the reference files under
+#       build/gpu-check/ (small enough to carry: 64 MiB).
 #   utils/gpu-check.sh run
 #       On the GPU machine (needs only the driver): from the repository root,
-#       run every check and benchmark with the carried moert-run and print one
-#       table. Exit code 1 when a check fails.
+#       run every check and benchmark with the carried moert-run, print the
+#       benchmark output, then one table of checks. Exit code 1 when a check
+#       fails.
 #
 # With the device tool: prepare here, then
 #   run(command="utils/gpu-check.sh run", carry=["build/gpu-check"])
+#
+# Checks (the issue's): tiny and tiny-wide logits no further from
+# transformers' fp32 logits than transformers' own bf16 run, prefill and
+# token by token; greedy tokens equal to the reference executor's; the
+# self-test probe; the full-width model against the CPU path's logits.
+# Benchmarks: decode tokens/s at context 1024 and 8192, prefill tokens/s of a
+# 2048-token prompt, and the per-kernel times of one decode step.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/gpu-check
+declare -A greedy_prompt=([tiny]=313,651,473,96,521,904,258,612,877,292,473,823
+                          [tiny-wide]=1600,112,515,1319,415,151,1032,178,1998,1580,1474,1133)
+wide_prompt=1,2,3,4,5,6,7,8,9,10,11,12
 
 prepare() {
-  local target=$1
+  local target=$1 full_size=$2
   "$root/utils/build.sh" >/dev/null
   local bin=$root/build/bin testdata=$root/../shared/testdata
   rm -rf "$out" && mkdir -p "$out"
   cp "$bin/moert-run" "$out/"
+  echo "$target" >"$out/target"
   for m in tiny tiny-wide; do
     "$bin/moec" compile "$testdata/gpt-oss/$m" --target "$target" --max-context 256 --prefill-chunk 64 -o "$out/$m.moex"
     cp "$testdata/gpt-oss/$m/golden.safetensors" "$out/$m.golden.safetensors"
+    "$bin/moec" reference "$testdata/gpt-oss/$m" --tokens ${greedy_prompt[$m]} --generate 24 >"$out/$m.greedy"
   done
-  # Full width, few layers and experts: compared with the CPU path's logits.
-  local wide=$root/build/gpu-check-model
-  rm -rf "$wide"
-  "$bin/moec" synth --preset 20b --layers 2 --experts 4 --vocab 4096 --seed 1 -o "$wide" >/dev/null
-  "$bin/moec" compile "$wide" --target "$target" --max-context 256 --prefill-chunk 64 -o "$out/wide.moex"
-  "$bin/moec" compile "$wide" --max-context 256 --prefill-chunk 64 -o "$wide/cpu.moex"
-  "$bin/moert-run" "$wide/cpu.moex" --tokens 1,2,3,4,5,6,7,8,9,10,11,12 --out "$out/wide.cpu.safetensors"
+  # Full width, few layers and experts, synthetic weights: the CPU executor
+  # generates the same weights bit for bit, so its logits are the reference.
+  local shape=(--synthetic-weights 7 --preset 20b --layers 2 --experts 4 --vocab 4096)
+  "$bin/moec" compile "${shape[@]}" --target "$target" --max-context 256 --prefill-chunk 64 -o "$out/wide.moex"
+  "$bin/moec" compile "${shape[@]}" --max-context 256 --prefill-chunk 64 -o "$root/build/gpu-check-wide-cpu.moex"
+  "$bin/moert-run" "$root/build/gpu-check-wide-cpu.moex" --tokens $wide_prompt --out "$out/wide.cpu.safetensors" >/dev/null
+  if [[ $full_size == yes ]]; then
+    # 8192-token contexts plus the decoded tokens; 2048-row prefill chunks.
+    for preset in 20b 120b; do
+      "$bin/moec" compile --synthetic-weights 1 --preset $preset --target "$target" --max-context 8320 \
+        --prefill-chunk 2048 -o "$out/$preset.moex"
+    done
+  fi
   du -sh "$out"
 }
 
 run() {
-  local bin=$out/moert-run failed=0
-  printf '%-40s %s\n' "check" "result"
-  check() {  # NAME COMMAND...
-    local name=$1
+  local bin=$out/moert-run failed=0 table=""
+  row() { table+=$(printf '%-44s %s' "$1" "$2")$'\n'; }
+  check() {  # NAME COMMAND...: the command's PASS line, or FAIL
+    local name=$1 result
     shift
-    local result
     if result=$("$@" 2>&1); then
-      printf '%-40s %s\n' "$name" "$(echo "$result" | grep -E 'PASS|tokens/s|relative' | head -1)"
+      row "$name" "$(echo "$result" | grep -E 'PASS|relative' | head -1)"
     else
-      printf '%-40s FAIL: %s\n' "$name" "$(echo "$result" | tail -1)"
+      row "$name" "FAIL: $(echo "$result" | tail -1)"
       failed=1
     fi
   }
+  same() {  # NAME FILE COMMAND...: the command's output equals FILE
+    local name=$1 want=$2 got
+    shift 2
+    if got=$("$@" 2>&1) && [[ $got == "$(cat "$want")" ]]; then
+      row "$name" "PASS: $(echo "$got" | cut -c1-40)..."
+    else
+      row "$name" "FAIL: got $(echo "$got" | tail -1 | cut -c1-60), want $(cut -c1-60 "$want")"
+      failed=1
+    fi
+  }
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
   for m in tiny tiny-wide; do
     check "$m: self-test probe" "$bin" "$out/$m.moex" --verify
     # A bf16 path must land no further from the fp32 logits than
@@ -59,14 +90,49 @@ run() {
     [[ $m == tiny-wide ]] && tolerance=3.4e-2
     check "$m: prefill vs golden fp32" "$bin" "$out/$m.moex" --compare "$out/$m.golden.safetensors" --tolerance $tolerance
     check "$m: decode vs golden fp32" "$bin" "$out/$m.moex" --compare "$out/$m.golden.safetensors" --tolerance $tolerance --stepwise
+    same "$m: greedy tokens = reference's" "$out/$m.greedy" "$bin" "$out/$m.moex" --tokens ${greedy_prompt[$m]} --generate 24
   done
-  check "full width vs the CPU path" "$bin" "$out/wide.moex" --tokens 1,2,3,4,5,6,7,8,9,10,11,12 --compare "$out/wide.cpu.safetensors" --tolerance 1e-2
+  check "full width vs the CPU path" "$bin" "$out/wide.moex" --tokens $wide_prompt --compare "$out/wide.cpu.safetensors" --tolerance 2e-2
+  check "full width, decode vs the CPU path" "$bin" "$out/wide.moex" --tokens $wide_prompt --stepwise --compare "$out/wide.cpu.safetensors" --tolerance 2e-2
+  echo "== full width (2 layers, 4 experts), decode at context 64"
   "$bin" "$out/wide.moex" --bench --bench-tokens 64 --profile || failed=1
+  for preset in 20b 120b; do
+    [[ -f $out/$preset.moex ]] || continue
+    for context in 1024 8192; do
+      echo "== gpt-oss-$preset (synthetic weights), decode at context $context"
+      local result
+      if result=$("$bin" "$out/$preset.moex" --bench --bench-context $context --bench-tokens 64 2>&1); then
+        echo "$result"
+        row "$preset: decode at context $context" "$(echo "$result" | grep '^decode:' | sed 's/.*= //')"
+      else
+        echo "$result"
+        row "$preset: decode at context $context" "FAIL: $(echo "$result" | tail -1)"
+        failed=1
+      fi
+    done
+    echo "== gpt-oss-$preset (synthetic weights), prefill of 2048 tokens, decode kernels"
+    local result
+    if result=$("$bin" "$out/$preset.moex" --bench --bench-context 2048 --bench-tokens 16 --profile 2>&1); then
+      echo "$result"
+      row "$preset: prefill of 2048 tokens" "$(echo "$result" | grep '^prefill:' | sed 's/.*= //')"
+    else
+      echo "$result"
+      row "$preset: prefill of 2048 tokens" "FAIL: $(echo "$result" | tail -1)"
+      failed=1
+    fi
+  done
+  echo
+  printf '%-44s %s\n' "check ($(cat "$out/target"))" "result"
+  printf '%s' "$table"
   return $failed
 }
 
 case ${1:-} in
-  prepare) prepare "${2:?target: sm_90a or gfx942}" ;;
+  prepare)
+    full_size=yes
+    [[ ${3:-} == --no-full-size ]] && full_size=no
+    prepare "${2:?target: sm_90a or gfx942}" $full_size
+    ;;
   run) run ;;
-  *) sed -n 2,17p "$0"; exit 2 ;;
+  *) sed -n 2,26p "$0"; exit 2 ;;
 esac

@@ -338,8 +338,8 @@ Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(int64_t n, flags.GetInt("bench-tokens", 64, 1, max_context - 1));
   MOERT_ASSIGN_OR_RETURN(int64_t context, flags.GetInt("bench-context", n, 1, max_context - 1));
   if (context + n > max_context) {
-    return InvalidArgument("--bench-context ", context, " plus --bench-tokens ", n, " exceed the artifact's context of ",
-                           max_context, " tokens");
+    return InvalidArgument("--bench-context ", context, " plus --bench-tokens ", n,
+                           " exceed the artifact's context of ", max_context, " tokens");
   }
   const uint32_t vocab = session->vocab_size();
   std::vector<int32_t> prompt;

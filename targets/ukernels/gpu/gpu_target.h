@@ -279,6 +279,20 @@ UK_DEVICE void MmaC(int lane, int e, int* row, int* col) {
 }
 #endif
 
+// Ordering between the blocks of one grid, at device scope (the split-KV
+// attention's partial results and the counter that elects the block that
+// combines them). clang's scoped atomics lower to fence/atom on NVPTX,
+// buffer_wbl2/buffer_inv and flat atomics on AMDGPU, plain atomics on the
+// host.
+UK_DEVICE void FenceReleaseDevice() { __scoped_atomic_thread_fence(__ATOMIC_RELEASE, __MEMORY_SCOPE_DEVICE); }
+UK_DEVICE void FenceAcquireDevice() { __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, __MEMORY_SCOPE_DEVICE); }
+UK_DEVICE uint32_t AtomicAddDevice(uint32_t* p, uint32_t v) {
+  return __scoped_atomic_fetch_add(p, v, __ATOMIC_ACQ_REL, __MEMORY_SCOPE_DEVICE);
+}
+UK_DEVICE void AtomicStoreDevice(uint32_t* p, uint32_t v) {
+  __scoped_atomic_store_n(p, v, __ATOMIC_RELAXED, __MEMORY_SCOPE_DEVICE);
+}
+
 constexpr int kMaxBlockSize = 1024;
 constexpr int kMaxWarps = kMaxBlockSize / kWarpSize;
 

@@ -1,6 +1,8 @@
 #include "simt_host.h"
 
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
 
 #include <cstring>
 #include <memory>
@@ -31,8 +33,47 @@ const char* SyncKindName(SyncKind kind) {
   return "?";
 }
 
-struct Fiber {
+#if defined(__x86_64__)
+// A context switch of our own on x86-64: swapcontext saves and restores the
+// signal mask with a system call on every switch, which made the emulator
+// spend half its time in the kernel. Saves the callee-saved registers on the
+// current stack, stores the stack pointer in *save, switches to `load` and
+// restores the registers saved there.
+extern "C" void moec_simt_switch(void** save, void* load);
+asm(R"(
+  .text
+  .p2align 4
+  .type moec_simt_switch,@function
+moec_simt_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size moec_simt_switch, .-moec_simt_switch
+)");
+
+struct Context {
+  void* stack_pointer = nullptr;
+};
+#else
+struct Context {
   ucontext_t context;
+};
+#endif
+
+struct Fiber {
+  Context context;
   std::unique_ptr<char[]> stack;
   bool done = false;
 };
@@ -51,7 +92,7 @@ struct LaunchState {
   int64_t blocks = 0, block = 0, block_size = 0, warp_size = 0;
   int64_t current = 0;
   std::vector<Fiber> fibers;
-  ucontext_t scheduler;
+  Context scheduler;
   Rendezvous block_barrier;
   std::vector<Rendezvous> warps;
   // One exchange slot per thread, and the gather area of each warp.
@@ -63,9 +104,17 @@ struct LaunchState {
 
 LaunchState* g_launch = nullptr;
 
+void SwitchTo(Context* save, Context* load) {
+#if defined(__x86_64__)
+  moec_simt_switch(&save->stack_pointer, load->stack_pointer);
+#else
+  swapcontext(&save->context, &load->context);
+#endif
+}
+
 void YieldToScheduler() {
   LaunchState& s = *g_launch;
-  swapcontext(&s.fibers[s.current].context, &s.scheduler);
+  SwitchTo(&s.fibers[s.current].context, &s.scheduler);
 }
 
 // Waits until every member of `group` (`members` threads) has arrived.
@@ -106,23 +155,41 @@ uint32_t Exchange(uint32_t value, int64_t source, SyncKind kind) {
   return result;
 }
 
+// A fiber's whole life: the kernel body, then back to the scheduler for good.
 void FiberMain() {
   LaunchState& s = *g_launch;
   s.body(s.context);
   s.fibers[s.current].done = true;
   ++s.progress;
-  // Returning resumes uc_link, the scheduler.
+  Context finished;
+  SwitchTo(&finished, &s.scheduler);  // never resumed
+  __builtin_trap();
+}
+
+// Makes `f` start at FiberMain on its own stack when first switched to.
+void StartFiber(Fiber& f, LaunchState& s) {
+  f.done = false;
+#if defined(__x86_64__)
+  // The stack as moec_simt_switch leaves it: six saved registers, then the
+  // return address, FiberMain, entered as if called (rsp = 8 mod 16).
+  uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack.get()) + kFiberStackBytes) & ~uintptr_t{15};
+  void** sp = reinterpret_cast<void**>(top);
+  *--sp = nullptr;  // alignment slot: FiberMain starts with rsp = top - 8
+  *--sp = reinterpret_cast<void*>(&FiberMain);
+  for (int i = 0; i < 6; ++i) *--sp = nullptr;
+  f.context.stack_pointer = sp;
+  (void)s;
+#else
+  getcontext(&f.context.context);
+  f.context.context.uc_stack.ss_sp = f.stack.get();
+  f.context.context.uc_stack.ss_size = kFiberStackBytes;
+  f.context.context.uc_link = &s.scheduler.context;
+  makecontext(&f.context.context, FiberMain, 0);
+#endif
 }
 
 bool RunBlock(LaunchState& s) {
-  for (Fiber& f : s.fibers) {
-    f.done = false;
-    getcontext(&f.context);
-    f.context.uc_stack.ss_sp = f.stack.get();
-    f.context.uc_stack.ss_size = kFiberStackBytes;
-    f.context.uc_link = &s.scheduler;
-    makecontext(&f.context, FiberMain, 0);
-  }
+  for (Fiber& f : s.fibers) StartFiber(f, s);
   s.block_barrier = Rendezvous();
   for (Rendezvous& w : s.warps) w = Rendezvous();
   int64_t remaining = s.block_size;
@@ -131,7 +198,7 @@ bool RunBlock(LaunchState& s) {
     for (int64_t t = s.block_size - 1; t >= 0; --t) {
       if (s.fibers[t].done) continue;
       s.current = t;
-      swapcontext(&s.scheduler, &s.fibers[t].context);
+      SwitchTo(&s.scheduler, &s.fibers[t].context);
       if (s.fibers[t].done) --remaining;
       if (!s.error.empty()) return false;
     }

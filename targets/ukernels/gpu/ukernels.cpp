@@ -353,7 +353,8 @@ UK_DEVICE void Linear3Tiled(const float* x, const uint16_t* gain, float eps, int
       if (normed_out && c0 == 0) {
         for (int64_t i = tid; i < kTileM * k; i += threads) {
           const int64_t m = i / k, kk = i % k;
-          if (r0 + m < rows) normed_out[(r0 + m) * k + kk] = x[(r0 + m) * k + kk] * g_tile_row_scale[m] * Bf16(gain[kk]);
+          if (r0 + m >= rows) continue;
+          normed_out[(r0 + m) * k + kk] = x[(r0 + m) * k + kk] * g_tile_row_scale[m] * Bf16(gain[kk]);
         }
       }
     }
@@ -531,6 +532,36 @@ struct KeySource {
   }
 };
 
+// The online softmax's starting point: the sink (max = sink, normaliser =
+// exp(sink - max) = 1) for a whole key range, or nothing (-inf, 0) for one
+// split of it, whose sink is joined when the splits are combined.
+struct AttendState {
+  float max, normaliser;
+};
+
+// Where a head's result goes: normalised into `out`, or, for one split of
+// the keys, unnormalised into `partial` ([d] accumulator, then the max and
+// the normaliser).
+struct AttendOutput {
+  float* out;
+  float* partial;
+  int64_t d;
+  __attribute__((always_inline)) void Element(int64_t i, float acc, float normaliser) const {
+    if (partial) {
+      partial[i] = acc;
+    } else {
+      out[i] = acc / normaliser;
+    }
+  }
+  // The max and normaliser are the same in every lane; lane 0 stores them.
+  __attribute__((always_inline)) void Finish(float max, float normaliser) const {
+    if (partial && Lane() == 0) {
+      partial[d] = max;
+      partial[d + 1] = normaliser;
+    }
+  }
+};
+
 // One query head over keys lo..p, one key per lane (head dimension D, a
 // multiple of 32): each lane scores its key against q (held in registers)
 // with 16-byte loads, the warp takes the tile's max and sum (two warp
@@ -539,8 +570,8 @@ struct KeySource {
 // The online softmax is seeded with the sink (it joins the max and the
 // normaliser but has no value vector).
 template <int D, typename Cache>
-UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource<Cache>& keys, int64_t lo, int64_t p, float sink,
-                              float scale, float* oh) {
+UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource<Cache>& keys, int64_t lo, int64_t p,
+                              const AttendState& start, float scale, const AttendOutput& output) {
   constexpr int kPerLane = D / kWarpSize > 0 ? D / kWarpSize : 1;
   const int64_t lane = Lane();
   float qr[D];
@@ -552,7 +583,7 @@ UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource<Cache>& keys, int
   float acc[kPerLane];
 #pragma unroll
   for (int t = 0; t < kPerLane; ++t) acc[t] = 0;
-  float m = sink, normaliser = 1.0f;
+  float m = start.max, normaliser = start.normaliser;
   for (int64_t j0 = lo; j0 <= p; j0 += kWarpSize) {
     const int64_t j = j0 + lane;
     float score = -__builtin_inff();
@@ -591,15 +622,16 @@ UK_DEVICE void AttendKeyTiles(const float* qh, const KeySource<Cache>& keys, int
     }
   }
 #pragma unroll
-  for (int t = 0; t < kPerLane; ++t) oh[lane + t * kWarpSize] = acc[t] / normaliser;
+  for (int t = 0; t < kPerLane; ++t) output.Element(lane + t * kWarpSize, acc[t], normaliser);
+  output.Finish(m, normaliser);
 }
 
 // One query head over keys lo..p, any head dimension up to kMaxHeadDim, one
 // key at a time: lane l holds q, the accumulator and the value elements l,
 // l + warp size, ...; a warp sum per score.
 template <typename Cache>
-UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource<Cache>& keys, int64_t lo, int64_t p, float sink,
-                              float scale, float* oh) {
+UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource<Cache>& keys, int64_t lo, int64_t p,
+                              const AttendState& start, float scale, const AttendOutput& output) {
   constexpr int kPerLane = kMaxHeadDim / kWarpSize;
   const int64_t lane = Lane(), d = keys.d;
   float qr[kPerLane], acc[kPerLane];
@@ -609,7 +641,7 @@ UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource<Cache>& keys, int
     qr[t] = i < d ? qh[i] : 0.0f;
     acc[t] = 0;
   }
-  float m = sink, normaliser = 1.0f;
+  float m = start.max, normaliser = start.normaliser;
   for (int64_t j = lo; j <= p; ++j) {
     float dot = 0;
 #pragma unroll
@@ -637,29 +669,75 @@ UK_DEVICE void AttendKeyByKey(const float* qh, const KeySource<Cache>& keys, int
 #pragma unroll
   for (int t = 0; t < kPerLane; ++t) {
     const int64_t i = lane + t * kWarpSize;
-    if (i < d) oh[i] = acc[t] / normaliser;
+    if (i < d) output.Element(i, acc[t], normaliser);
+  }
+  output.Finish(m, normaliser);
+}
+
+// One query head over keys lo..hi by the path its head dimension allows.
+template <typename Cache>
+UK_DEVICE void AttendRange(const float* qh, const KeySource<Cache>& keys, int64_t lo, int64_t hi,
+                           const AttendState& start, float scale, const AttendOutput& output, bool aligned) {
+  // d is a constant in the code generator's kernels: one branch remains.
+  if (keys.d == 64 && aligned) {
+    AttendKeyTiles<64>(qh, keys, lo, hi, start, scale, output);
+  } else if (keys.d == 128 && aligned) {
+    AttendKeyTiles<128>(qh, keys, lo, hi, start, scale, output);
+  } else {
+    AttendKeyByKey(qh, keys, lo, hi, start, scale, output);
   }
 }
 
-// Attention over caches of Cache's type; see moec_uk_attention.
+// Whether this block is the last split of its (row, KV head) to finish.
+UK_SHARED_ARRAY(int32_t, g_split_last, 1);
+
+// Combines the `splits` partial results of query head h (base: its first
+// split's [acc[d], max, normaliser]) with the sink into out, one warp, lanes
+// over d.
+UK_DEVICE void CombineSplits(const float* base, int64_t splits, int64_t d, float sink, float* out) {
+  const int64_t stride = d + 2;
+  float m = sink;
+  for (int64_t s = 0; s < splits; ++s) m = base[s * stride + d] > m ? base[s * stride + d] : m;
+  float normaliser = Exp(sink - m);
+  for (int64_t s = 0; s < splits; ++s) normaliser += base[s * stride + d + 1] * Exp(base[s * stride + d] - m);
+  for (int64_t i = Lane(); i < d; i += kWarpSize) {
+    float acc = 0;
+    for (int64_t s = 0; s < splits; ++s) acc += base[s * stride + i] * Exp(base[s * stride + d] - m);
+    out[i] = acc / normaliser;
+  }
+}
+
+// Attention over caches of Cache's type; see moec_uk_attention. With
+// splits > 1 (split-KV, for decode: few rows, long contexts), each (row, KV
+// head) is `splits` work items, each over a contiguous share of the keys in
+// whole tiles, writing unnormalised partial results to `workspace`
+// ([rows, heads, splits, d + 2] floats, then a [rows, kv_heads] u32 counter
+// per item group, zero between launches); the last split to finish (elected
+// by the counter, after a device-scope release) combines them with the sink
+// and zeroes the counter again.
 template <typename Cache>
 UK_DEVICE void Attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                          typename Cache::Element* key_cache, typename Cache::Element* value_cache,
                          const int32_t* slots, const int32_t* positions, float* out, int64_t rows, int64_t heads,
-                         int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale) {
+                         int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale, float* workspace,
+                         int64_t splits) {
   typedef typename Cache::Element Element;
   const int64_t group = heads / kv_heads;
-  for (int64_t item = BlockId(); item < rows * kv_heads; item += BlockCount()) {
-    const int64_t r = item / kv_heads, g = item % kv_heads;
+  float* partials = workspace;
+  uint32_t* counters = splits > 1 ? reinterpret_cast<uint32_t*>(workspace + rows * heads * splits * (d + 2)) : nullptr;
+  for (int64_t item = BlockId(); item < rows * kv_heads * splits; item += BlockCount()) {
+    const int64_t s = item % splits, r = item / splits / kv_heads, g = item / splits % kv_heads;
     const int32_t p = positions[r];
     if (p < 0 || (window == 0 && p >= capacity)) continue;
     const int64_t slot = slots[r];
     Element* kc = key_cache + ((slot * capacity) * kv_heads) * d;
     Element* vc = value_cache + ((slot * capacity) * kv_heads) * d;
     const int64_t at = static_cast<int64_t>(p) % capacity;
-    for (int64_t i = ThreadId(); i < d; i += BlockSize()) {
-      Cache::Store(kc + (at * kv_heads + g) * d + i, k[(r * kv_heads + g) * d + i]);
-      Cache::Store(vc + (at * kv_heads + g) * d + i, v[(r * kv_heads + g) * d + i]);
+    if (s == 0) {  // no split reads position p from the cache: it is this call's
+      for (int64_t i = ThreadId(); i < d; i += BlockSize()) {
+        Cache::Store(kc + (at * kv_heads + g) * d + i, k[(r * kv_heads + g) * d + i]);
+        Cache::Store(vc + (at * kv_heads + g) * d + i, v[(r * kv_heads + g) * d + i]);
+      }
     }
     // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
     int64_t first_row = r;
@@ -669,20 +747,38 @@ UK_DEVICE void Attention(const float* q, const float* k, const float* v, const u
     const KeySource<Cache> keys{k, v, kc, vc, first_row, p - (r - first_row), kv_heads, g, d, capacity};
     const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
     const bool aligned = Aligned16(q) && Aligned16(k) && Aligned16(key_cache);
+    if (splits == 1) {
+      for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
+        const int64_t h = g * group + hh;
+        const AttendState start{Bf16(sinks[h]), 1.0f};
+        const AttendOutput output{out + (r * heads + h) * d, nullptr, d};
+        AttendRange(q + (r * heads + h) * d, keys, lo, p, start, scale, output, aligned);
+      }
+      continue;
+    }
+    // This split's share of lo..p, in whole tiles (possibly empty).
+    const int64_t per = ((p - lo + 1 + splits - 1) / splits + kWarpSize - 1) / kWarpSize * kWarpSize;
+    const int64_t begin = lo + s * per, end = begin + per - 1 < p ? begin + per - 1 : p;
     for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
       const int64_t h = g * group + hh;
-      const float* qh = q + (r * heads + h) * d;
-      float* oh = out + (r * heads + h) * d;
-      const float sink = Bf16(sinks[h]);
-      // d is a constant in the code generator's kernels: one branch remains.
-      if (d == 64 && aligned) {
-        AttendKeyTiles<64>(qh, keys, lo, p, sink, scale, oh);
-      } else if (d == 128 && aligned) {
-        AttendKeyTiles<128>(qh, keys, lo, p, sink, scale, oh);
-      } else {
-        AttendKeyByKey(qh, keys, lo, p, sink, scale, oh);
-      }
+      float* partial = partials + ((r * heads + h) * splits + s) * (d + 2);
+      AttendRange(q + (r * heads + h) * d, keys, begin, end, AttendState{-__builtin_inff(), 0.0f}, scale,
+                  AttendOutput{nullptr, partial, d}, aligned);
     }
+    FenceReleaseDevice();
+    Barrier();
+    if (ThreadId() == 0) g_split_last[0] = AtomicAddDevice(counters + r * kv_heads + g, 1) == splits - 1;
+    Barrier();
+    if (g_split_last[0]) {
+      FenceAcquireDevice();
+      for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
+        const int64_t h = g * group + hh;
+        CombineSplits(partials + (r * heads + h) * splits * (d + 2), splits, d, Bf16(sinks[h]),
+                      out + (r * heads + h) * d);
+      }
+      if (ThreadId() == 0) AtomicStoreDevice(counters + r * kv_heads + g, 0);
+    }
+    Barrier();  // g_split_last is rewritten by the next item
   }
 }
 
@@ -834,7 +930,7 @@ UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v,
                                  float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
                                  int64_t capacity, int64_t window, float scale) {
   Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                      capacity, window, scale);
+                      capacity, window, scale, nullptr, 1);
 }
 
 // The same with bf16 caches (the GPU targets' default).
@@ -844,7 +940,31 @@ UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, cons
                                             int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
                                             float scale) {
   Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                       capacity, window, scale);
+                       capacity, window, scale, nullptr, 1);
+}
+
+// Split-KV forms (GPU only; the schedule picks them for decode): the keys of
+// each (row, KV head) in `splits` shares over as many blocks, combined by the
+// last; `workspace` holds rows * heads * splits * (d + 2) floats of partial
+// results, then rows * kv_heads u32 counters, zero before the launch (and
+// zero again after it).
+UK_EXPORT void moec_uk_attention_split(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                                       float* key_cache, float* value_cache, const int32_t* slots,
+                                       const int32_t* positions, float* out, int64_t rows, int64_t heads,
+                                       int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
+                                       float* workspace, int64_t splits) {
+  Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
+                      capacity, window, scale, workspace, splits);
+}
+
+UK_EXPORT void moec_uk_attention_bf16_cache_split(const float* q, const float* k, const float* v,
+                                                  const uint16_t* sinks, uint16_t* key_cache, uint16_t* value_cache,
+                                                  const int32_t* slots, const int32_t* positions, float* out,
+                                                  int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
+                                                  int64_t capacity, int64_t window, float scale, float* workspace,
+                                                  int64_t splits) {
+  Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
+                       capacity, window, scale, workspace, splits);
 }
 
 // Routed gate_up with the clamped SwiGLU epilogue:

@@ -62,6 +62,12 @@ void moec_uk_add(const float*, const float*, float*, int64_t, int64_t, int64_t);
   void moec_uk_attention_bf16_cache(const float*, const float*, const float*, const uint16_t*, uint16_t*,          \
                                     uint16_t*, const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t,  \
                                     int64_t, int64_t, int64_t, float);                                             \
+  void moec_uk_attention_split(const float*, const float*, const float*, const uint16_t*, float*, float*,          \
+                               const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t,         \
+                               int64_t, int64_t, float, float*, int64_t);                                          \
+  void moec_uk_attention_bf16_cache_split(const float*, const float*, const float*, const uint16_t*, uint16_t*,    \
+                                          uint16_t*, const int32_t*, const int32_t*, float*, int64_t, int64_t,     \
+                                          int64_t, int64_t, int64_t, int64_t, float, float*, int64_t);             \
   void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t,      \
                               int64_t, int64_t, int64_t, int64_t, float, float);                                   \
   void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*,            \
@@ -81,15 +87,19 @@ struct GpuUkernels {
   decltype(&warp32::moec_uk_rope) rope;
   decltype(&warp32::moec_uk_attention) attention;
   decltype(&warp32::moec_uk_attention_bf16_cache) attention_bf16_cache;
+  decltype(&warp32::moec_uk_attention_split) attention_split;
+  decltype(&warp32::moec_uk_attention_bf16_cache_split) attention_bf16_cache_split;
   decltype(&warp32::moec_uk_expert_gate_up) expert_gate_up;
   decltype(&warp32::moec_uk_expert_down) expert_down;
   decltype(&warp32::moec_uk_add) add;
 };
 
-#define MOEC_GPU_UKERNELS(ns, warp)                                                                       \
-  GpuUkernels {                                                                                            \
-    warp, ns::moec_uk_embedding, ns::moec_uk_linear3, ns::moec_uk_router, ns::moec_uk_rope,               \
-        ns::moec_uk_attention, ns::moec_uk_attention_bf16_cache, ns::moec_uk_expert_gate_up, ns::moec_uk_expert_down, ns::moec_uk_add       \
+#define MOEC_GPU_UKERNELS(ns, warp)                                                                   \
+  GpuUkernels {                                                                                        \
+    warp, ns::moec_uk_embedding, ns::moec_uk_linear3, ns::moec_uk_router, ns::moec_uk_rope,           \
+        ns::moec_uk_attention, ns::moec_uk_attention_bf16_cache, ns::moec_uk_attention_split,         \
+        ns::moec_uk_attention_bf16_cache_split, ns::moec_uk_expert_gate_up, ns::moec_uk_expert_down, \
+        ns::moec_uk_add                                                                                \
   }
 
 void PrintTo(const GpuUkernels& k, std::ostream* os) { *os << k.warp_size << "-lane warps"; }
@@ -282,7 +292,8 @@ TEST_P(GpuUkernelsEmulated, Attention) {
   for (const Case& c : cases) {
     const int64_t rows = 6, heads = 4, kv_heads = 2, slots_count = 2, d = c.d;
     const std::vector<int32_t> slots = {0, 0, 0, 1, 1, 0};
-    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 16), key = RandomFloats(rows * kv_heads * d, -1, 1, 17),
+    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 16),
+                             key = RandomFloats(rows * kv_heads * d, -1, 1, 17),
                              value = RandomFloats(rows * kv_heads * d, -1, 1, 18);
     const std::vector<uint16_t> sinks = RandomBf16(heads, -1, 1, 19);
     const std::vector<float> key_cache = RandomFloats(slots_count * c.capacity * kv_heads * d, -1, 1, 20),
@@ -320,6 +331,33 @@ TEST_P(GpuUkernelsEmulated, Attention) {
       ExpectClose(got16, want16, 1e-5, what + " output, bf16 caches");
       EXPECT_EQ(got_k16, want_k16) << what << ", bf16 caches";
       EXPECT_EQ(got_v16, want_v16) << what << ", bf16 caches";
+      // Split-KV: the keys in shares over blocks, combined by the last; the
+      // counters are back at zero afterwards. 5 splits leave some empty.
+      for (const int64_t splits : {int64_t{2}, int64_t{5}}) {
+        const size_t partial_floats = static_cast<size_t>(rows * heads * splits * (d + 2));
+        std::vector<float> workspace(partial_floats + rows * kv_heads, 0.0f);
+        std::vector<float> got_split(rows * heads * d, 0), got_ks = key_cache, got_vs = value_cache;
+        Launch(k, grid, [&] {
+          k.attention_split(q.data(), key.data(), value.data(), sinks.data(), got_ks.data(), got_vs.data(),
+                            slots.data(), c.positions.data(), got_split.data(), rows, heads, kv_heads, d, c.capacity,
+                            c.window, scale, workspace.data(), splits);
+        });
+        const std::string split_what = what + ", " + std::to_string(splits) + " splits";
+        ExpectClose(got_split, want, 1e-5, split_what);
+        EXPECT_EQ(got_ks, want_k) << split_what;
+        EXPECT_EQ(std::vector<float>(workspace.begin() + partial_floats, workspace.end()),
+                  std::vector<float>(rows * kv_heads, 0.0f))
+            << split_what << ": counters";
+        std::vector<float> got_split16(rows * heads * d, 0);
+        std::vector<uint16_t> got_ks16 = key_cache16, got_vs16 = value_cache16;
+        Launch(k, grid, [&] {
+          k.attention_bf16_cache_split(q.data(), key.data(), value.data(), sinks.data(), got_ks16.data(),
+                                       got_vs16.data(), slots.data(), c.positions.data(), got_split16.data(), rows,
+                                       heads, kv_heads, d, c.capacity, c.window, scale, workspace.data(), splits);
+        });
+        ExpectClose(got_split16, want16, 1e-5, split_what + ", bf16 caches");
+        EXPECT_EQ(got_vs16, want_v16) << split_what << ", bf16 caches";
+      }
     }
   }
 }
