@@ -188,6 +188,19 @@ class ArtifactBuilder {
   }
 
   uint64_t BufferSize(uint32_t index) const { return sizes_.at(index); }
+
+  // The WORKSPACE buffer (one for the artifact), made on first use.
+  Result<uint32_t> Workspace(uint64_t size) {
+    if (auto it = buffers_.find("workspace"); it != buffers_.end()) return it->second;
+    BufferDesc desc;
+    desc.name = "workspace";
+    desc.kind = moex::BufferKind::WORKSPACE;
+    desc.size = size;
+    const uint32_t index = writer_.addBuffer(desc);
+    buffers_["workspace"] = index;
+    sizes_[index] = size;
+    return index;
+  }
   // Whether a KV cache is bf16 (moe-assign-kv-cache-type), which sets the
   // precision the probe can expect.
   bool HasBf16KvCache() const { return bf16_kv_cache_; }
@@ -366,10 +379,14 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   imageDesc.segment = writer.addSegment(code.bytes);
   std::map<std::string, uint32_t> kernelIndex;
   std::vector<uint32_t> kernelWorkgroups;
+  std::vector<bool> kernelWorkspace;
+  uint64_t workspaceBytes = 0;  // one WORKSPACE buffer, as large as the largest need
   for (const KernelEntry& k : code.kernels) {
     kernelIndex[k.function] = static_cast<uint32_t>(imageDesc.kernels.size());
     imageDesc.kernels.push_back({k.function, k.symbol, k.num_bindings, 0, code.block_x, 0});
     kernelWorkgroups.push_back(k.workgroups);
+    kernelWorkspace.push_back(k.workspace_bytes > 0);
+    workspaceBytes = std::max(workspaceBytes, k.workspace_bytes);
   }
   const uint32_t imageIndex = writer.addImage(imageDesc);
   if (syntheticSeed) {
@@ -418,6 +435,10 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
         const std::string key = mlir::cast<mlir::StringAttr>(binding).str();
         MOERT_ASSIGN_OR_RETURN(uint32_t buffer, builder.Buffer(name, key, type));
         dispatch.bindings.push_back({buffer, 0, builder.BufferSize(buffer)});
+      }
+      if (kernelWorkspace[it->second]) {
+        MOERT_ASSIGN_OR_RETURN(uint32_t buffer, builder.Workspace(workspaceBytes));
+        dispatch.bindings.push_back({buffer, 0, workspaceBytes});
       }
       ep.dispatches.push_back(std::move(dispatch));
     }

@@ -106,6 +106,13 @@ def MoeScheduleKernels : Pass<"moe-schedule-kernels", "::mlir::func::FuncOp"> {
     so that every compute unit streams a disjoint slice of the weights, the
     unit of work never splits an MXFP4 block, and there are several
     workgroups per compute unit for balance.
+
+    Attention gets one workgroup per (row, KV head). On GPUs, when that
+    leaves compute units idle (decode: one row, 8 KV heads, 132 SMs), the
+    keys of each are split over `kv_splits` workgroups (split-KV, at least
+    256 keys each, so a 128-key sliding window stays whole); the kernel
+    recipe then picks the split microkernels, which combine the partial
+    results through a WORKSPACE buffer.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"x86-64-v3\"",

@@ -98,10 +98,22 @@ struct MoeScheduleKernelsPass : impl::MoeScheduleKernelsBase<MoeScheduleKernelsP
     }
     if (auto attention = dyn_cast<moe::AttentionOp>(op)) {
       // One workgroup per (row, KV head): the heads of a group share the keys.
+      // On GPUs, when that leaves compute units idle (decode), the keys of
+      // each are split over several workgroups (split-KV), at least
+      // kKeysPerSplit keys each: a sliding window stays whole.
+      constexpr int64_t kKeysPerSplit = 256;
       rows = rowsOf(attention.getQuery());
+      const int64_t items = rows * static_cast<int64_t>(attention.getNumKvHeads());
+      int64_t keys = dimOf(attention.getKeyCache(), 1);
+      if (auto window = attention.getSlidingWindow()) keys = std::min<int64_t>(keys, static_cast<int64_t>(*window));
+      int64_t splits = 1;
+      if (t.kind != TargetKind::kCpu && items < t.compute_units) {
+        splits = std::max<int64_t>(1, std::min(ceilDiv(t.compute_units, items), ceilDiv(keys, kKeysPerSplit)));
+      }
       add("shape_class", b.getStringAttr("attention"));
       addInt("rows", rows);
-      addInt("workgroups", rows * static_cast<int64_t>(attention.getNumKvHeads()));
+      if (splits > 1) addInt("kv_splits", splits);
+      addInt("workgroups", items * splits);
       addInt("vector_width", t.simd_lanes_f32);
       return b.getDictionaryAttr(entries);
     }

@@ -42,8 +42,9 @@ struct EntryPointAbi {
 struct KernelEntry {
   std::string function;  // the outlined function ("prefill.1.rms_norm_qkv")
   std::string symbol;    // its entry point in the image
-  uint32_t num_bindings = 0;
+  uint32_t num_bindings = 0;  // with the workspace binding, when there is one (the last)
   uint32_t workgroups = 1;
+  uint64_t workspace_bytes = 0;  // the WORKSPACE buffer it needs (0: none)
 };
 
 class EntryPointBuilder {

@@ -211,13 +211,25 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
       const int64_t window = a.getSlidingWindow() ? static_cast<int64_t>(*a.getSlidingWindow()) : 0;
       // f32 or bf16 caches (moe-assign-kv-cache-type); the verifier keeps both alike.
       const bool bf16_cache = cast<RankedTensorType>(a.getKeyCache().getType()).getElementType().isBF16();
-      return UkCall{bf16_cache ? "moec_uk_attention_bf16_cache" : "moec_uk_attention",
-                    {bind.arg(a.getQuery()), bind.arg(a.getKey()), bind.arg(a.getValue()), bind.arg(a.getSinks()),
-                     bind.arg(a.getKeyCache()), bind.arg(a.getValueCache()), bind.arg(a.getSlots()),
-                     bind.arg(a.getPositions()), bind.arg(a.getResult()), I64(dim(a.getQuery(), 0)),
-                     I64(static_cast<int64_t>(a.getNumHeads())), I64(static_cast<int64_t>(a.getNumKvHeads())),
-                     I64(static_cast<int64_t>(a.getHeadDim())), I64(dim(a.getKeyCache(), 1)), I64(window),
-                     F32(a.getScale().convertToDouble())}};
+      const int64_t rows = dim(a.getQuery(), 0), heads = static_cast<int64_t>(a.getNumHeads()),
+                    kv_heads = static_cast<int64_t>(a.getNumKvHeads()), d = static_cast<int64_t>(a.getHeadDim());
+      UkCall call{bf16_cache ? "moec_uk_attention_bf16_cache" : "moec_uk_attention",
+                  {bind.arg(a.getQuery()), bind.arg(a.getKey()), bind.arg(a.getValue()), bind.arg(a.getSinks()),
+                   bind.arg(a.getKeyCache()), bind.arg(a.getValueCache()), bind.arg(a.getSlots()),
+                   bind.arg(a.getPositions()), bind.arg(a.getResult()), I64(rows), I64(heads), I64(kv_heads), I64(d),
+                   I64(dim(a.getKeyCache(), 1)), I64(window), F32(a.getScale().convertToDouble())}};
+      // Split-KV (moe-schedule-kernels' kv_splits, GPUs at decode): the
+      // partial results and a counter per (row, KV head) in a workspace.
+      const int64_t splits = KernelScheduleInt(fn, "kv_splits", 1);
+      if (splits > 1) {
+        call.function += "_split";
+        UkArg workspace;
+        workspace.kind = UkArg::Kind::kWorkspace;
+        call.args.push_back(workspace);
+        call.args.push_back(I64(splits));
+        call.workspace_bytes = static_cast<uint64_t>(rows * heads * splits * (d + 2) + rows * kv_heads) * 4;
+      }
+      return call;
     }
     if (auto g = dyn_cast<moe::ExpertGateUpOp>(ops[0])) {
       MOERT_RETURN_IF_ERROR(RequireBf16(g.getGateUpBias(), "expert biases", name));
@@ -256,6 +268,13 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
 
 
 uint32_t KernelBindingCount(func::FuncOp fn) { return static_cast<uint32_t>(Bindings(fn).count()); }
+
+int64_t KernelScheduleInt(func::FuncOp fn, llvm::StringRef key, int64_t otherwise) {
+  if (auto schedule = fn->getAttrOfType<DictionaryAttr>("moe.schedule")) {
+    if (auto value = schedule.getAs<IntegerAttr>(key)) return value.getInt();
+  }
+  return otherwise;
+}
 
 uint32_t KernelWorkgroups(func::FuncOp fn) {
   if (auto schedule = fn->getAttrOfType<DictionaryAttr>("moe.schedule")) {

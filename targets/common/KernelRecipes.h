@@ -19,7 +19,9 @@ namespace moec {
 
 // One argument of a microkernel call.
 struct UkArg {
-  enum class Kind { kBinding, kNull, kI64, kF32, kTable } kind = Kind::kNull;
+  // kWorkspace: the dispatch's WORKSPACE buffer (UkCall::workspace_bytes),
+  // bound after the kernel's own bindings.
+  enum class Kind { kBinding, kNull, kI64, kF32, kTable, kWorkspace } kind = Kind::kNull;
   int64_t binding = 0;       // kBinding: index into the kernel's bindings
   int64_t i64 = 0;           // kI64
   float f32 = 0;             // kF32
@@ -31,6 +33,8 @@ struct UkArg {
 struct UkCall {
   std::string function;
   std::vector<UkArg> args;
+  // Bytes of zeroed scratch the microkernel keeps (0: none); see kWorkspace.
+  uint64_t workspace_bytes = 0;
 };
 
 // The recipe of a private kernel function (after moe-plan-memory: arguments
@@ -40,6 +44,8 @@ moert::Result<UkCall> MatchKernel(mlir::func::FuncOp fn);
 
 // Bindings of `fn`: its arguments, then its results.
 uint32_t KernelBindingCount(mlir::func::FuncOp fn);
+// An integer of its moe.schedule (`otherwise` without one).
+int64_t KernelScheduleInt(mlir::func::FuncOp fn, llvm::StringRef key, int64_t otherwise);
 // The workgroup count its moe.schedule chose (1 without one).
 uint32_t KernelWorkgroups(mlir::func::FuncOp fn);
 // An ELF-safe entry point name for the function ("moec_kernel_decode_3_rope").

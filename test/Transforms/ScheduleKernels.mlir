@@ -59,3 +59,45 @@ func.func @others(%k: tensor<16x64xf32>, %pos: tensor<16xi32>) -> tensor<16x64xf
   }
   return %r : tensor<16x64xf32>
 }
+
+// -----
+
+// Attention: one workgroup per (row, KV head). On a GPU at decode (8 of 132
+// SMs busy) the keys of a 4096-entry cache are split 16 ways (at least 256
+// keys each, at most enough workgroups to fill the SMs); CPUs never split.
+// CPU-LABEL: func.func @decode_attention
+// CPU: moe.kernel "attention" schedule {rows = 1 : i64, shape_class = "attention", target = "x86-64-v3", vector_width = 8 : i64, workgroups = 8 : i64}
+// H100-LABEL: func.func @decode_attention
+// H100: moe.kernel "attention" schedule {kv_splits = 16 : i64, rows = 1 : i64, shape_class = "attention", target = "sm_90a", vector_width = 32 : i64, workgroups = 128 : i64}
+func.func @decode_attention(%q: tensor<1x4096xf32>, %k: tensor<1x512xf32>, %v: tensor<1x512xf32>, %s: tensor<64xbf16>,
+                            %kc: tensor<1x4096x8x64xbf16>, %vc: tensor<1x4096x8x64xbf16>, %slots: tensor<1xi32>,
+                            %pos: tensor<1xi32>) -> tensor<1x4096xf32> {
+  %o = moe.kernel "attention" -> tensor<1x4096xf32> {
+    %r, %kc2, %vc2 = moe.attention %q, %k, %v sinks(%s) cache(%kc, %vc) at(%slots, %pos)
+        {num_heads = 64, num_kv_heads = 8, head_dim = 64, scale = 0.125}
+        : (tensor<1x4096xf32>, tensor<1x512xf32>, tensor<1x512xf32>, tensor<64xbf16>,
+           tensor<1x4096x8x64xbf16>, tensor<1x4096x8x64xbf16>, tensor<1xi32>, tensor<1xi32>)
+        -> (tensor<1x4096xf32>, tensor<1x4096x8x64xbf16>, tensor<1x4096x8x64xbf16>)
+    moe.yield %r : tensor<1x4096xf32>
+  }
+  return %o : tensor<1x4096xf32>
+}
+
+// -----
+
+// A 128-key sliding window is not split.
+// H100-LABEL: func.func @window_attention
+// H100: moe.kernel "attention" schedule {rows = 1 : i64, shape_class = "attention", target = "sm_90a", vector_width = 32 : i64, workgroups = 8 : i64}
+func.func @window_attention(%q: tensor<1x4096xf32>, %k: tensor<1x512xf32>, %v: tensor<1x512xf32>, %s: tensor<64xbf16>,
+                            %kc: tensor<1x255x8x64xbf16>, %vc: tensor<1x255x8x64xbf16>, %slots: tensor<1xi32>,
+                            %pos: tensor<1xi32>) -> tensor<1x4096xf32> {
+  %o = moe.kernel "attention" -> tensor<1x4096xf32> {
+    %r, %kc2, %vc2 = moe.attention %q, %k, %v sinks(%s) cache(%kc, %vc) at(%slots, %pos)
+        {num_heads = 64, num_kv_heads = 8, head_dim = 64, scale = 0.125, sliding_window = 128}
+        : (tensor<1x4096xf32>, tensor<1x512xf32>, tensor<1x512xf32>, tensor<64xbf16>,
+           tensor<1x255x8x64xbf16>, tensor<1x255x8x64xbf16>, tensor<1xi32>, tensor<1xi32>)
+        -> (tensor<1x4096xf32>, tensor<1x255x8x64xbf16>, tensor<1x255x8x64xbf16>)
+    moe.yield %r : tensor<1x4096xf32>
+  }
+  return %o : tensor<1x4096xf32>
+}

@@ -257,7 +257,8 @@ Status GpuSession::Init(const SegmentResolver& segments, const GpuSessionOptions
                                   .Annotate(StrCat("uploading ", wname)));
         break;
       }
-      case BufferKind::KV_CACHE: {
+      case BufferKind::KV_CACHE:
+      case BufferKind::WORKSPACE: {
         MOERT_ASSIGN_OR_RETURN(buffers_[i], allocate(b->size(), name));
         MOERT_RETURN_IF_ERROR(device.Fill(buffers_[i], 0, b->size(), 0).Annotate(StrCat("zeroing ", name)));
         break;

@@ -207,6 +207,7 @@ Result<std::shared_ptr<const Program>> Program::Create(const moex::Manifest& m,
         break;
       }
       case BufferKind::KV_CACHE:
+      case BufferKind::WORKSPACE:  // mapped zeroed, like the caches
       case BufferKind::INPUT:
       case BufferKind::OUTPUT:
         if (b->alignment() > kPageSize) {
@@ -305,6 +306,7 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Program> 
         session->buffer_base_[i] = const_cast<uint8_t*>(p.weight_data_[i]);
         break;
       case BufferKind::KV_CACHE:
+      case BufferKind::WORKSPACE:  // mapped zeroed, like the caches
       case BufferKind::INPUT:
       case BufferKind::OUTPUT: {
         MOERT_ASSIGN_OR_RETURN(session->buffer_base_[i], map(b->size(), BufferName(m, i)));

@@ -581,14 +581,15 @@ void PrintTarget(const Artifact& artifact) {
 }
 
 void PrintBuffers(const moex::Manifest& m) {
-  uint64_t count[5] = {}, bytes[5] = {};
+  constexpr int kKinds = static_cast<int>(moex::BufferKind::MAX) + 1;
+  uint64_t count[kKinds] = {}, bytes[kKinds] = {};
   for (uint32_t i = 0; i < Count(m.buffers()); ++i) {
     const moex::Buffer* b = m.buffers()->Get(i);
     ++count[static_cast<int>(b->kind())];
     bytes[static_cast<int>(b->kind())] += b->size();
   }
   std::printf("buffers: %u", Count(m.buffers()));
-  for (int k = 0; k < 5; ++k) {
+  for (int k = 0; k < kKinds; ++k) {
     if (count[k] == 0) continue;
     std::printf(", %" PRIu64 " %s (%" PRIu64 " bytes)", count[k],
                 moex::EnumNameBufferKind(static_cast<moex::BufferKind>(k)), bytes[k]);

@@ -281,13 +281,19 @@ UK_DEVICE void MmaC(int lane, int e, int* row, int* col) {
 
 // Ordering between the blocks of one grid, at device scope (the split-KV
 // attention's partial results and the counter that elects the block that
-// combines them). clang's scoped atomics lower to fence/atom on NVPTX,
-// buffer_wbl2/buffer_inv and flat atomics on AMDGPU, plain atomics on the
-// host.
+// combines them). On NVPTX clang-22 lowers scoped fences at system scope
+// (fence.acq_rel.sys), so the fences are membar.gl (GPU scope, CUDA's
+// __threadfence); elsewhere clang's scoped atomics (buffer_wbl2/buffer_inv
+// at agent scope on AMDGPU, plain fences on the host).
+#if defined(__NVPTX__)
+UK_DEVICE void FenceReleaseDevice() { __nvvm_membar_gl(); }
+UK_DEVICE void FenceAcquireDevice() { __nvvm_membar_gl(); }
+#else
 UK_DEVICE void FenceReleaseDevice() { __scoped_atomic_thread_fence(__ATOMIC_RELEASE, __MEMORY_SCOPE_DEVICE); }
 UK_DEVICE void FenceAcquireDevice() { __scoped_atomic_thread_fence(__ATOMIC_ACQUIRE, __MEMORY_SCOPE_DEVICE); }
+#endif
 UK_DEVICE uint32_t AtomicAddDevice(uint32_t* p, uint32_t v) {
-  return __scoped_atomic_fetch_add(p, v, __ATOMIC_ACQ_REL, __MEMORY_SCOPE_DEVICE);
+  return __scoped_atomic_fetch_add(p, v, __ATOMIC_RELAXED, __MEMORY_SCOPE_DEVICE);  // ordered by the fences
 }
 UK_DEVICE void AtomicStoreDevice(uint32_t* p, uint32_t v) {
   __scoped_atomic_store_n(p, v, __ATOMIC_RELAXED, __MEMORY_SCOPE_DEVICE);

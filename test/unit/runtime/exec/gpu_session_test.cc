@@ -36,7 +36,9 @@ constexpr uint32_t kSlots = 3;
 constexpr uint32_t kPrefillRows = 4;
 constexpr uint32_t kDecodeRows = 2;
 // Buffer indices.
-enum : uint32_t { kW, kCache, kAct, kPTokens, kPPositions, kPSlots, kPLogits, kDTokens, kDPositions, kDSlots, kDLogits };
+enum : uint32_t {
+  kW, kCache, kAct, kPTokens, kPPositions, kPSlots, kPLogits, kDTokens, kDPositions, kDSlots, kDLogits, kWorkspace
+};
 
 struct GpuManifestSpec {
   moex::TargetKind target = moex::TargetKind::CUDA;
@@ -114,6 +116,7 @@ GpuManifest BuildGpuManifest(const GpuManifestSpec& spec = {}) {
       moex::CreateBufferDirect(fbb, "decode.positions", BufferKind::INPUT, kDecodeRows * 4),
       moex::CreateBufferDirect(fbb, "decode.slots", BufferKind::INPUT, kDecodeRows * 4),
       moex::CreateBufferDirect(fbb, "decode.logits", BufferKind::OUTPUT, dl),
+      moex::CreateBufferDirect(fbb, "workspace", BufferKind::WORKSPACE, 32),
   };
   auto dispatch = [&](uint32_t kernel, uint32_t wg, std::vector<moex::Binding> bindings,
                       std::vector<uint32_t> constants) {
@@ -194,8 +197,9 @@ TEST_F(GpuSessionTest, CreationUploadsWeightsZeroesCachesAndFreesOnDestruction) 
   EXPECT_EQ(Count(Log(), "launch"), 0);
   EXPECT_EQ(Read<uint8_t>(*s, kW, 16), WeightBytes());
   EXPECT_EQ(Read<uint32_t>(*s, kCache, 4), std::vector<uint32_t>(4, 0));
-  // The arena, the weight, the cache and 8 input/output buffers.
-  EXPECT_EQ(fake_.live_allocations(), 11);
+  EXPECT_EQ(Read<uint32_t>(*s, kWorkspace, 8), std::vector<uint32_t>(8, 0));
+  // The arena, the weight, the cache, 8 input/output buffers and the workspace.
+  EXPECT_EQ(fake_.live_allocations(), 12);
   EXPECT_EQ(s->vocab_size(), kV);
   EXPECT_EQ(s->max_context(), kContext);
   EXPECT_EQ(s->num_slots(), kSlots);
@@ -424,8 +428,9 @@ TEST_F(GpuSessionTest, SyntheticWeightsAreGeneratedByTheFillKernel) {
     EXPECT_GE(v, 0.75f);
     EXPECT_LE(v, 1.25f);
   }
-  // The descriptors are freed once the weights are generated.
-  EXPECT_EQ(fake_.live_allocations(), 11);
+  // The descriptors are freed once the weights are generated: the 12 buffers
+  // of the manifest remain.
+  EXPECT_EQ(fake_.live_allocations(), 12);
   s.reset();
   EXPECT_EQ(fake_.live_allocations(), 0);
 }
