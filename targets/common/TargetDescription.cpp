@@ -11,7 +11,9 @@ int64_t HostCores() {
 }
 }  // namespace
 
-std::vector<std::string> KnownTargetNames() { return {"x86-64-v3", "x86-64-v4", "native", "sm_90a", "gfx942"}; }
+std::vector<std::string> KnownTargetNames() {
+  return {"x86-64-v3", "x86-64-v4", "native", "sm_90a", "gfx942", "x86-64-emulated-sm_90a", "x86-64-emulated-gfx942"};
+}
 
 moert::Result<TargetDescription> LookupTarget(const std::string& name) {
   TargetDescription t;
@@ -30,12 +32,27 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.simd_lanes_f32 = 8;
     t.l2_bytes = 1 << 20;
     t.required_features = {"avx2", "fma", "f16c"};
+    t.cpu_march = t.ukernels = name;
+    return t;
+  }
+  // For tests: CPU artifacts whose kernels are a GPU target's microkernels
+  // run by the SIMT emulator (targets/ukernels/gpu/simt_adapter.cpp), with
+  // that GPU's warp width and bf16 KV caches; baseline x86-64 code.
+  if (name == "x86-64-emulated-sm_90a" || name == "x86-64-emulated-gfx942") {
+    const bool amd = name == "x86-64-emulated-gfx942";
+    t.kind = TargetKind::kCpu;
+    t.compute_units = 1;  // the emulator runs a kernel's grid in one workgroup
+    t.simd_lanes_f32 = amd ? 64 : 32;
+    t.kv_cache_element_type = "bf16";
+    t.cpu_march = "x86-64";
+    t.ukernels = amd ? "simt64" : "simt32";
     return t;
   }
   if (name == "x86-64-v4") {
     // x86-64-v3 with 512-bit vectors.
     MOERT_ASSIGN_OR_RETURN(t, LookupTarget("x86-64-v3"));
     t.name = name;
+    t.cpu_march = t.ukernels = name;
     t.simd_lanes_f32 = 16;
     t.required_features.insert(t.required_features.end(), {"avx512f", "avx512bw", "avx512vl", "avx512dq"});
     return t;

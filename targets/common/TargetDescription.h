@@ -26,6 +26,10 @@ struct TargetDescription {
   // Element type of the KV caches ("f32" or "bf16"): bf16 on GPUs halves the
   // bytes attention streams at long contexts; CPUs keep f32 (exact).
   std::string kv_cache_element_type = "f32";
+  // CPU targets: the -march the code is built for, and the microkernel
+  // bitcode (ukernels-<name>.bc) linked into it.
+  std::string cpu_march;
+  std::string ukernels;
 };
 
 // A named target. "native" describes this machine's CPU (x86-64-v4 when it

@@ -41,11 +41,11 @@ Result<CpuImage> GenerateCpuImage(ModuleOp module, const TargetDescription& targ
   llvm::raw_string_ostream os(text);
   ir->print(os, nullptr);
   MOERT_RETURN_IF_ERROR(moert::WriteStringToFile(dir + "/kernels.ll", text));
-  const std::string bitcode = std::string(MOEC_UKERNEL_DIR) + "/ukernels-" + target.name + ".bc";
+  const std::string bitcode = std::string(MOEC_UKERNEL_DIR) + "/ukernels-" + target.ukernels + ".bc";
   if (!moert::PathExists(bitcode)) return moert::NotFound("CPU microkernels for ", target.name, " not found at ", bitcode);
   // -flto: lld links the entry points and the microkernels as one module, so
   // the microkernels are inlined into each entry point with its immediates.
-  Status status = RunTool({MOEC_CLANG, "-O3", "-flto", "-march=" + target.name, "-fPIC", "-shared", "-fuse-ld=lld",
+  Status status = RunTool({MOEC_CLANG, "-O3", "-flto", "-march=" + target.cpu_march, "-fPIC", "-shared", "-fuse-ld=lld",
                            "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-nostdlib++", dir + "/kernels.ll", bitcode,
                            "-lm", "-o", dir + "/kernels.so"},
                           dir + "/log.txt");

@@ -245,8 +245,10 @@ Result<moec::CompileOptions> CompileOptionsFromFlags(const ParsedFlags& flags, c
   const std::string target = flags.GetString("target", "cpu");
   if (target == "cpu") {
     options.target = flags.GetString("cpu", "x86-64-v3");
-    if (options.target != "x86-64-v3" && options.target != "x86-64-v4" && options.target != "native") {
-      return moert::InvalidArgument("--cpu must be x86-64-v3, x86-64-v4 or native, got \"", options.target, "\"");
+    if (options.target != "x86-64-v3" && options.target != "x86-64-v4" && options.target != "native" &&
+        options.target != "x86-64-emulated-sm_90a" && options.target != "x86-64-emulated-gfx942") {
+      return moert::InvalidArgument("--cpu must be x86-64-v3, x86-64-v4, native, x86-64-emulated-sm_90a or "
+                                    "x86-64-emulated-gfx942, got \"", options.target, "\"");
     }
   } else {
     if (flags.Has("cpu")) return moert::InvalidArgument("--cpu applies to --target cpu only");
@@ -429,7 +431,9 @@ std::vector<Command> Commands() {
         {"experts", true, "N", "with --synthetic-weights: override the number of experts"},
         {"vocab", true, "N", "with --synthetic-weights: override the vocabulary size"},
         {"target", true, "T", "cpu (default), sm_90a or gfx942"},
-        {"cpu", true, "LEVEL", "x86-64-v3 (AVX2, default), x86-64-v4 (AVX-512) or native"},
+        {"cpu", true, "LEVEL", "x86-64-v3 (AVX2, default), x86-64-v4 (AVX-512), native, or for tests "
+                               "x86-64-emulated-sm_90a / x86-64-emulated-gfx942 (that GPU's kernels on a SIMT "
+                               "emulator; slow)"},
         {"max-context", true, "N", "KV-cache capacity per sequence (default min(4096, max_position_embeddings))"},
         {"prefill-chunk", true, "N", "rows of the prefill plan (default min(128, max context))"},
         {"decode-batch", true, "N", "sequences decoded together (default 1)"},
