@@ -81,7 +81,8 @@ run() {
       failed=1
     fi
   }
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null ||
+    rocm-smi --showproductname 2>/dev/null || true
   for m in tiny tiny-wide; do
     check "$m: self-test probe" "$bin" "$out/$m.moex" --verify
     # A bf16 path must land no further from the fp32 logits than
