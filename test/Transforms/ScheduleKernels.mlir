@@ -9,7 +9,7 @@
 // CPU: moe.kernel "rms_norm_qkv" schedule {columns = 5120 : i64, columns_per_workgroup = 640 : i64, rows = 1 : i64, rows_per_workgroup = 1 : i64, shape_class = "gemv", target = "x86-64-v3", vector_width = 8 : i64, workgroups = 8 : i64}
 // AVX512: columns_per_workgroup = 96 : i64, {{.*}} vector_width = 16 : i64, workgroups = 54 : i64}
 // H100: columns_per_workgroup = 64 : i64, {{.*}} target = "sm_90a", vector_width = 32 : i64, workgroups = 80 : i64}
-// BAD: moe-schedule-kernels: unknown target "riscv" (known: x86-64-v3, x86-64-v4, native, sm_90a, gfx942)
+// BAD: moe-schedule-kernels: unknown target "riscv" (known: x86-64-v3, x86-64-v4, native, sm_90a, gfx942, x86-64-emulated-sm_90a, x86-64-emulated-gfx942)
 func.func @gemv(%x: tensor<1x2880xf32>, %g: tensor<2880xbf16>, %w: tensor<5120x2880xbf16>, %b: tensor<5120xbf16>) -> tensor<1x5120xf32> {
   %y = moe.kernel "rms_norm_qkv" -> tensor<1x5120xf32> {
     %n = moe.rms_norm %x, %g epsilon = 1.0e-05 : tensor<1x2880xf32>, tensor<2880xbf16> -> tensor<1x2880xf32>

@@ -74,7 +74,7 @@ struct Context {
 
 struct Fiber {
   Context context;
-  std::unique_ptr<char[]> stack;
+  char* stack = nullptr;  // kFiberStackBytes, from Launch's pool
   bool done = false;
 };
 
@@ -172,7 +172,7 @@ void StartFiber(Fiber& f, LaunchState& s) {
 #if defined(__x86_64__)
   // The stack as moec_simt_switch leaves it: six saved registers, then the
   // return address, FiberMain, entered as if called (rsp = 8 mod 16).
-  uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack.get()) + kFiberStackBytes) & ~uintptr_t{15};
+  uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack) + kFiberStackBytes) & ~uintptr_t{15};
   void** sp = reinterpret_cast<void**>(top);
   *--sp = nullptr;  // alignment slot: FiberMain starts with rsp = top - 8
   *--sp = reinterpret_cast<void*>(&FiberMain);
@@ -181,7 +181,7 @@ void StartFiber(Fiber& f, LaunchState& s) {
   (void)s;
 #else
   getcontext(&f.context.context);
-  f.context.context.uc_stack.ss_sp = f.stack.get();
+  f.context.context.uc_stack.ss_sp = f.stack;
   f.context.context.uc_stack.ss_size = kFiberStackBytes;
   f.context.context.uc_link = &s.scheduler.context;
   makecontext(&f.context.context, FiberMain, 0);
@@ -348,7 +348,11 @@ const char* Launch(int64_t blocks, int64_t block_size, int64_t warp_size, Kernel
   state.block_size = block_size;
   state.warp_size = warp_size;
   state.fibers.resize(static_cast<size_t>(block_size));
-  for (Fiber& f : state.fibers) f.stack.reset(new char[kFiberStackBytes]);
+  // Stacks are kept from launch to launch: a model run makes thousands of
+  // launches, and fresh stacks cost a page fault per page touched each time.
+  static std::vector<std::unique_ptr<char[]>>* stack_pool = new std::vector<std::unique_ptr<char[]>>();
+  while (stack_pool->size() < state.fibers.size()) stack_pool->emplace_back(new char[kFiberStackBytes]);
+  for (size_t i = 0; i < state.fibers.size(); ++i) state.fibers[i].stack = (*stack_pool)[i].get();
   state.warps.resize(static_cast<size_t>(block_size / warp_size));
   state.slots.resize(static_cast<size_t>(block_size));
   g_launch = &state;
