@@ -319,7 +319,7 @@ Result<DeviceCode> GenerateDeviceCode(mlir::ModuleOp module, const TargetDescrip
                                                               : moex::ImageFormat::HSACO;
   code.bytes = std::move(image.bytes);
   code.assembly = std::move(image.assembly);
-  code.block_x = gpu::kThreadsPerWorkgroup;
+  code.block_x = static_cast<uint32_t>(target.threads_per_workgroup);
   code.kernels = std::move(image.kernels);
   return code;
 }

@@ -105,7 +105,9 @@ def MoeScheduleKernels : Pass<"moe-schedule-kernels", "::mlir::func::FuncOp"> {
     workgroups, and the vector width. GEMVs are split along their weight rows
     so that every compute unit streams a disjoint slice of the weights, the
     unit of work never splits an MXFP4 block, and there are several
-    workgroups per compute unit for balance.
+    workgroups per compute unit for balance. On GPUs, whose GEMVs give each
+    warp a column, the column granule is the warps of a workgroup, and GEMMs
+    take the microkernels' 64 x 64 matrix tiles, one per workgroup.
 
     Attention gets one workgroup per (row, KV head). On GPUs, when that
     leaves compute units idle (decode: one row, 8 KV heads, 132 SMs), the

@@ -12,6 +12,10 @@ using namespace mlir;
 namespace moec {
 namespace {
 
+// The output tile of the GPU microkernels' matrix path (targets/ukernels/gpu:
+// kTileM x kTileN).
+constexpr int64_t kGpuMatrixTile = 64;
+
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
 
@@ -84,15 +88,24 @@ struct MoeScheduleKernelsPass : impl::MoeScheduleKernelsBase<MoeScheduleKernelsP
       const bool gemv = rows <= 8;
       const int64_t per_unit = gemv ? 4 : 2;
       const int64_t lanes = t.simd_lanes_f32;
+      // The column granule: two vectors of columns on a CPU; on a GPU, whose
+      // GEMVs give each warp a column, one column per warp of a workgroup.
+      const int64_t unit = t.kind == TargetKind::kCpu ? 2 * lanes : std::max<int64_t>(1, t.threads_per_workgroup / lanes);
       int64_t tile = roundUp(std::max<int64_t>(1, ceilDiv(columns, t.compute_units * per_unit)),
-                             std::max<int64_t>(granule, 2 * lanes));
+                             std::max<int64_t>(granule, unit));
       tile = std::min(tile, roundUp(columns, granule));
+      int64_t tile_rows = gemv ? rows : std::min<int64_t>(rows, 4 * lanes);
+      if (!gemv && t.kind != TargetKind::kCpu) {
+        // GPU GEMMs: the microkernels' 64 x 64 matrix tiles, one per workgroup.
+        tile = kGpuMatrixTile;
+        tile_rows = kGpuMatrixTile;
+      }
       add("shape_class", b.getStringAttr(gemv ? "gemv" : "gemm"));
       addInt("rows", rows);
       addInt("columns", columns);
       addInt("columns_per_workgroup", tile);
-      addInt("rows_per_workgroup", gemv ? rows : std::min<int64_t>(rows, 4 * lanes));
-      addInt("workgroups", ceilDiv(columns, tile) * (gemv ? 1 : ceilDiv(rows, std::min<int64_t>(rows, 4 * lanes))));
+      addInt("rows_per_workgroup", tile_rows);
+      addInt("workgroups", ceilDiv(columns, tile) * ceilDiv(rows, tile_rows));
       addInt("vector_width", lanes);
       return b.getDictionaryAttr(entries);
     }

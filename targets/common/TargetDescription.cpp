@@ -61,6 +61,7 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.kind = TargetKind::kCuda;
     t.compute_units = 132;
     t.simd_lanes_f32 = 32;
+    t.threads_per_workgroup = 256;
     t.shared_memory_bytes = 228 * 1024;
     t.l2_bytes = 50 << 20;
     t.memory_bandwidth_gbps = 3000;
@@ -71,6 +72,7 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.kind = TargetKind::kHip;
     t.compute_units = 304;
     t.simd_lanes_f32 = 64;
+    t.threads_per_workgroup = 256;
     t.shared_memory_bytes = 64 * 1024;
     t.l2_bytes = 4 << 20;
     t.memory_bandwidth_gbps = 5300;

@@ -20,6 +20,9 @@ struct TargetDescription {
   int64_t compute_units = 1;   // CPU cores, SMs or CUs
   int64_t simd_lanes_f32 = 8;  // f32 lanes per vector register, or threads per warp/wave
   int64_t shared_memory_bytes = 0;  // per workgroup (GPU); 0 on CPUs
+  // Threads per workgroup the GPU code generator launches (8 NVIDIA warps, 4
+  // AMD wavefronts); 1 on CPUs, where a workgroup is one task.
+  int64_t threads_per_workgroup = 1;
   int64_t l2_bytes = 0;
   int64_t memory_bandwidth_gbps = 0;  // for reports; schedules do not depend on it
   std::vector<std::string> required_features;  // CPU features the code uses

@@ -19,9 +19,6 @@
 
 namespace moec::gpu {
 
-// Threads per workgroup of every kernel (8 NVIDIA warps, 4 AMD wavefronts).
-inline constexpr uint32_t kThreadsPerWorkgroup = 256;
-
 
 enum class GpuImageFormat { kPtx, kCubin, kHsaco };
 

@@ -4,11 +4,13 @@
 // RUN: not moec-opt %s --split-input-file --moe-schedule-kernels="target=riscv" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A decode-sized linear is a GEMV split along its 5120 weight rows: two
-// cores x 4 workgroups each, 16-column granules for 8-lane AVX2.
+// cores x 4 workgroups each, 16-column granules for 8-lane AVX2. On the H100
+// a warp takes a column, so granules are the 8 warps of a workgroup and
+// 132 SMs x 4 want 16 columns each: 320 workgroups.
 // CPU-LABEL: func.func @gemv
 // CPU: moe.kernel "rms_norm_qkv" schedule {columns = 5120 : i64, columns_per_workgroup = 640 : i64, rows = 1 : i64, rows_per_workgroup = 1 : i64, shape_class = "gemv", target = "x86-64-v3", vector_width = 8 : i64, workgroups = 8 : i64}
 // AVX512: columns_per_workgroup = 96 : i64, {{.*}} vector_width = 16 : i64, workgroups = 54 : i64}
-// H100: columns_per_workgroup = 64 : i64, {{.*}} target = "sm_90a", vector_width = 32 : i64, workgroups = 80 : i64}
+// H100: columns_per_workgroup = 16 : i64, {{.*}} target = "sm_90a", vector_width = 32 : i64, workgroups = 320 : i64}
 // BAD: moe-schedule-kernels: unknown target "riscv" (known: x86-64-v3, x86-64-v4, native, sm_90a, gfx942, x86-64-emulated-sm_90a, x86-64-emulated-gfx942)
 func.func @gemv(%x: tensor<1x2880xf32>, %g: tensor<2880xbf16>, %w: tensor<5120x2880xbf16>, %b: tensor<5120xbf16>) -> tensor<1x5120xf32> {
   %y = moe.kernel "rms_norm_qkv" -> tensor<1x5120xf32> {
@@ -21,9 +23,12 @@ func.func @gemv(%x: tensor<1x2880xf32>, %g: tensor<2880xbf16>, %w: tensor<5120x2
 
 // -----
 
-// A prefill chunk is a GEMM: row tiles too.
+// A prefill chunk is a GEMM: row tiles too; on a GPU, one 64 x 64 matrix
+// tile per workgroup.
 // CPU-LABEL: func.func @gemm
 // CPU: rows = 128 : i64, rows_per_workgroup = 32 : i64, shape_class = "gemm"
+// H100-LABEL: func.func @gemm
+// H100: columns_per_workgroup = 64 : i64, rows = 128 : i64, rows_per_workgroup = 64 : i64, shape_class = "gemm", {{.*}} workgroups = 90 : i64}
 func.func @gemm(%x: tensor<128x2880xf32>, %w: tensor<2880x4096xbf16>) -> tensor<128x2880xf32> {
   %a = arith.constant dense<0.0> : tensor<128x4096xf32>
   %y = moe.kernel "linear" -> tensor<128x2880xf32> {
