@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../common/attention_rows.h"
+
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -317,12 +319,9 @@ UK_INLINE void Attention(const float* q, const float* k, const float* v, const u
       Cache::Store(vc + (at * kv_heads + g) * d + i, v[(r * kv_heads + g) * d + i]);
     }
     // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
-    int64_t first_row = r;
-    while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
-      --first_row;
-    }
+    const int64_t first_row = MoecChunkFirstRow(slots, positions, r);
     const int64_t chunk_start = p - (r - first_row);
-    const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
+    const int64_t lo = MoecFirstKey(p, window);
     for (int64_t hh = 0; hh < group; ++hh) {
       const int64_t h = g * group + hh;
       const float* qh = q + (r * heads + h) * d;

@@ -20,6 +20,7 @@
 // Alignment: weights (segments) and activations (memory plan) are 16-byte
 // aligned; MXFP4 inner sizes are multiples of 32. bf16 linears check their
 // alignment and fall back to scalar loads.
+#include "../common/attention_rows.h"
 #include "gpu_target.h"
 
 using namespace uk;
@@ -740,12 +741,9 @@ UK_DEVICE void Attention(const float* q, const float* k, const float* v, const u
       }
     }
     // Rows r - (p - j) hold positions j of this chunk; earlier ones are cached.
-    int64_t first_row = r;
-    while (first_row > 0 && slots[first_row - 1] == slot && positions[first_row - 1] == positions[first_row] - 1) {
-      --first_row;
-    }
+    const int64_t first_row = MoecChunkFirstRow(slots, positions, r);
     const KeySource<Cache> keys{k, v, kc, vc, first_row, p - (r - first_row), kv_heads, g, d, capacity};
-    const int64_t lo = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
+    const int64_t lo = MoecFirstKey(p, window);
     const bool aligned = Aligned16(q) && Aligned16(k) && Aligned16(key_cache);
     if (splits == 1) {
       for (int64_t hh = WarpInBlock(); hh < group; hh += WarpsPerBlock()) {
