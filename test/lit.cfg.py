@@ -40,3 +40,20 @@ if all(f in flags for f in ("avx512f", "avx512bw", "avx512vl", "avx512dq")):
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", "/usr/local/cuda/bin/ptxas"))
+
+# A GPU this host can run artifacts on (cuda-device: an NVIDIA driver and
+# device; hip-device: the ROCm runtime and a KFD device), for the tests that
+# run compiled GPU artifacts. CI machines have neither; utils/gpu-check.sh
+# runs the same checks on GPU machines that cannot run lit.
+def _loadable(library):
+    import ctypes
+    try:
+        ctypes.CDLL(library)
+        return True
+    except OSError:
+        return False
+
+if os.path.exists("/dev/nvidiactl") and _loadable("libcuda.so.1"):
+    config.available_features.add("cuda-device")
+if os.path.exists("/dev/kfd") and _loadable("libamdhip64.so"):
+    config.available_features.add("hip-device")
