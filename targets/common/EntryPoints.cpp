@@ -60,6 +60,7 @@ void EntryPointBuilder::Add(const std::string& symbol, const UkCall& call, uint3
   SmallVector<Type> params = array ? SmallVector<Type>{ptr, ptr, i32, i32, i32} : SmallVector<Type>(num_bindings, ptr);
   auto fn = LLVM::LLVMFuncOp::create(b, loc, symbol, LLVM::LLVMFunctionType::get(voidTy, params));
   if (!abi_.kernel_attribute.empty()) fn->setAttr(abi_.kernel_attribute, b.getUnitAttr());
+  for (const NamedAttribute& attribute : abi_.kernel_attributes) fn->setAttr(attribute.getName(), attribute.getValue());
   Block* entry = fn.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
   SmallVector<Value> args;

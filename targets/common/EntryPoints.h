@@ -36,6 +36,8 @@ struct EntryPointAbi {
   std::string kernel_attribute;
   // Where constant tables live (GPU: 1, global memory).
   unsigned table_address_space = 0;
+  // Further attributes of every kernel (the GPUs' fixed workgroup size).
+  std::vector<mlir::NamedAttribute> kernel_attributes;
 };
 
 // A kernel of a generated image.

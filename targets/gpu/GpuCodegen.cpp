@@ -79,8 +79,21 @@ Result<GpuImage> GenerateGpuImage(ModuleOp module, const TargetDescription& targ
   if (target.kind == TargetKind::kCpu) return moert::InvalidArgument("target ", target.name, " is not a GPU");
   const bool nvidia = target.kind == TargetKind::kCuda;
   const GpuTargetHooks hooks = HooksFor(target);
-  EntryPointBuilder entries(module.getContext(),
-                            EntryPointAbi{EntryPointAbi::Bindings::kParameters, hooks.kernel_attribute, 1});
+  // Every kernel runs with exactly threads_per_workgroup threads: said to the
+  // backends (.reqntid; amdgpu-flat-work-group-size and reqd_work_group_size)
+  // so that they allocate registers for that size, not for 1024 threads.
+  Builder b(module.getContext());
+  const int32_t threads = static_cast<int32_t>(target.threads_per_workgroup);
+  std::vector<NamedAttribute> launch_bounds;
+  if (nvidia) {
+    launch_bounds.push_back(b.getNamedAttr("nvvm.reqntid", b.getDenseI32ArrayAttr({threads, 1, 1})));
+  } else {
+    launch_bounds.push_back(b.getNamedAttr("rocdl.flat_work_group_size",
+                                           b.getStringAttr(std::to_string(threads) + "," + std::to_string(threads))));
+    launch_bounds.push_back(b.getNamedAttr("rocdl.reqd_work_group_size", b.getDenseI32ArrayAttr({threads, 1, 1})));
+  }
+  EntryPointBuilder entries(module.getContext(), EntryPointAbi{EntryPointAbi::Bindings::kParameters,
+                                                               hooks.kernel_attribute, 1, launch_bounds});
   GpuImage image;
   MOERT_ASSIGN_OR_RETURN(image.kernels, entries.AddKernels(module));
   if (options.synthetic_fill) {
