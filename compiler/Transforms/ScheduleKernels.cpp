@@ -113,15 +113,14 @@ struct MoeScheduleKernelsPass : impl::MoeScheduleKernelsBase<MoeScheduleKernelsP
       // One workgroup per (row, KV head): the heads of a group share the keys.
       // On GPUs, when that leaves compute units idle (decode), the keys of
       // each are split over several workgroups (split-KV), at least
-      // kKeysPerSplit keys each: a sliding window stays whole.
-      constexpr int64_t kKeysPerSplit = 256;
+      // min_keys_per_split keys each: a 128-key sliding window stays whole.
       rows = rowsOf(attention.getQuery());
       const int64_t items = rows * static_cast<int64_t>(attention.getNumKvHeads());
       int64_t keys = dimOf(attention.getKeyCache(), 1);
       if (auto window = attention.getSlidingWindow()) keys = std::min<int64_t>(keys, static_cast<int64_t>(*window));
       int64_t splits = 1;
-      if (t.kind != TargetKind::kCpu && items < t.compute_units) {
-        splits = std::max<int64_t>(1, std::min(ceilDiv(t.compute_units, items), ceilDiv(keys, kKeysPerSplit)));
+      if (t.min_keys_per_split > 0 && items < t.compute_units) {
+        splits = std::max<int64_t>(1, std::min(ceilDiv(t.compute_units, items), ceilDiv(keys, t.min_keys_per_split)));
       }
       add("shape_class", b.getStringAttr("attention"));
       addInt("rows", rows);

@@ -11,6 +11,7 @@
 #include "base/file_map.h"
 #include "dialects/moe/MoeDialect.h"
 #include "gpt-oss/reference.h"
+#include "targets/ukernels/common/attention_rows.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -221,13 +222,17 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
       // Split-KV (moe-schedule-kernels' kv_splits, GPUs at decode): the
       // partial results and a counter per (row, KV head) in a workspace.
       const int64_t splits = KernelScheduleInt(fn, "kv_splits", 1);
+      if (splits > 1 && rows * kv_heads > MOEC_SPLIT_KV_COUNTERS) {
+        return moert::Unimplemented("kernel ", name, ": split-KV attention over ", rows * kv_heads,
+                                    " (row, KV head) pairs; the workspace has counters for ", MOEC_SPLIT_KV_COUNTERS);
+      }
       if (splits > 1) {
         call.function += "_split";
         UkArg workspace;
         workspace.kind = UkArg::Kind::kWorkspace;
         call.args.push_back(workspace);
         call.args.push_back(I64(splits));
-        call.workspace_bytes = static_cast<uint64_t>(rows * heads * splits * (d + 2) + rows * kv_heads) * 4;
+        call.workspace_bytes = static_cast<uint64_t>(MOEC_SPLIT_KV_COUNTERS + rows * heads * splits * (d + 2)) * 4;
       }
       return call;
     }

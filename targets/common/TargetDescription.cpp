@@ -41,7 +41,11 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
   if (name == "x86-64-emulated-sm_90a" || name == "x86-64-emulated-gfx942") {
     const bool amd = name == "x86-64-emulated-gfx942";
     t.kind = TargetKind::kCpu;
-    t.compute_units = 1;  // the emulator runs a kernel's grid in one workgroup
+    // The GPU's compute units, so attention is split as on the GPU (with
+    // splits from 16 keys, so the small test models split too); the
+    // emulator runs each kernel's whole grid in workgroup 0 anyway.
+    t.compute_units = amd ? 304 : 132;
+    t.min_keys_per_split = 16;
     t.simd_lanes_f32 = amd ? 64 : 32;
     t.kv_cache_element_type = "bf16";
     t.cpu_march = "x86-64";
@@ -62,6 +66,7 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.compute_units = 132;
     t.simd_lanes_f32 = 32;
     t.threads_per_workgroup = 256;
+    t.min_keys_per_split = 256;
     t.shared_memory_bytes = 228 * 1024;
     t.l2_bytes = 50 << 20;
     t.memory_bandwidth_gbps = 3000;
@@ -73,6 +78,7 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.compute_units = 304;
     t.simd_lanes_f32 = 64;
     t.threads_per_workgroup = 256;
+    t.min_keys_per_split = 256;
     t.shared_memory_bytes = 64 * 1024;
     t.l2_bytes = 4 << 20;
     t.memory_bandwidth_gbps = 5300;

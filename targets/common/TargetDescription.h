@@ -29,6 +29,9 @@ struct TargetDescription {
   // Element type of the KV caches ("f32" or "bf16"): bf16 on GPUs halves the
   // bytes attention streams at long contexts; CPUs keep f32 (exact).
   std::string kv_cache_element_type = "f32";
+  // Split-KV attention (GPU microkernels): the fewest keys a split may take;
+  // 0: attention is never split.
+  int64_t min_keys_per_split = 0;
   // CPU targets: the -march the code is built for, and the microkernel
   // bitcode (ukernels-<name>.bc) linked into it.
   std::string cpu_march;

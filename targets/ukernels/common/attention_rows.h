@@ -24,4 +24,13 @@ static inline __attribute__((always_inline)) int64_t MoecFirstKey(int64_t p, int
   return window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
 }
 
+// Split-KV attention's workspace (the GPU microkernels; the compiler's kernel
+// recipes size it): MOEC_SPLIT_KV_COUNTERS u32 counters, one per (row, KV
+// head) of a call, at the start, then the partial results. Every split
+// kernel of an artifact shares one workspace and the counters are the only
+// state that must be zero when a kernel starts, so they sit at the same
+// place for every kernel, apart from the partial results (which differ in
+// size between kernels and are left as they are).
+#define MOEC_SPLIT_KV_COUNTERS 1024
+
 #endif  // MOEC_TARGETS_UKERNELS_COMMON_ATTENTION_ROWS_H_

@@ -711,11 +711,12 @@ UK_DEVICE void CombineSplits(const float* base, int64_t splits, int64_t d, float
 // Attention over caches of Cache's type; see moec_uk_attention. With
 // splits > 1 (split-KV, for decode: few rows, long contexts), each (row, KV
 // head) is `splits` work items, each over a contiguous share of the keys in
-// whole tiles, writing unnormalised partial results to `workspace`
-// ([rows, heads, splits, d + 2] floats, then a [rows, kv_heads] u32 counter
-// per item group, zero between launches); the last split to finish (elected
-// by the counter, after a device-scope release) combines them with the sink
-// and zeroes the counter again.
+// whole tiles, writing unnormalised partial results to `workspace` (see
+// MOEC_SPLIT_KV_COUNTERS: a u32 counter per (row, KV head), zero between
+// launches, then [rows, heads, splits, d + 2] floats); the last split to
+// finish (elected by the counter, after a device-scope release) combines
+// them with the sink and zeroes the counter again. rows * kv_heads <=
+// MOEC_SPLIT_KV_COUNTERS.
 template <typename Cache>
 UK_DEVICE void Attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                          typename Cache::Element* key_cache, typename Cache::Element* value_cache,
@@ -724,8 +725,8 @@ UK_DEVICE void Attention(const float* q, const float* k, const float* v, const u
                          int64_t splits) {
   typedef typename Cache::Element Element;
   const int64_t group = heads / kv_heads;
-  float* partials = workspace;
-  uint32_t* counters = splits > 1 ? reinterpret_cast<uint32_t*>(workspace + rows * heads * splits * (d + 2)) : nullptr;
+  uint32_t* counters = reinterpret_cast<uint32_t*>(workspace);
+  float* partials = splits > 1 ? workspace + MOEC_SPLIT_KV_COUNTERS : nullptr;
   for (int64_t item = BlockId(); item < rows * kv_heads * splits; item += BlockCount()) {
     const int64_t s = item % splits, r = item / splits / kv_heads, g = item / splits % kv_heads;
     const int32_t p = positions[r];
@@ -943,9 +944,9 @@ UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, cons
 
 // Split-KV forms (GPU only; the schedule picks them for decode): the keys of
 // each (row, KV head) in `splits` shares over as many blocks, combined by the
-// last; `workspace` holds rows * heads * splits * (d + 2) floats of partial
-// results, then rows * kv_heads u32 counters, zero before the launch (and
-// zero again after it).
+// last; `workspace` holds MOEC_SPLIT_KV_COUNTERS u32 counters, zero before
+// the launch (and zero again after it), then rows * heads * splits * (d + 2)
+// floats of partial results.
 UK_EXPORT void moec_uk_attention_split(const float* q, const float* k, const float* v, const uint16_t* sinks,
                                        float* key_cache, float* value_cache, const int32_t* slots,
                                        const int32_t* positions, float* out, int64_t rows, int64_t heads,

@@ -22,6 +22,7 @@
 
 #include "base/numeric_formats.h"
 #include "simt_host.h"
+#include "targets/ukernels/common/attention_rows.h"
 
 // The CPU microkernels: the GPU ones' parameters plus (workgroup, workgroups).
 extern "C" {
@@ -332,22 +333,28 @@ TEST_P(GpuUkernelsEmulated, Attention) {
       EXPECT_EQ(got_k16, want_k16) << what << ", bf16 caches";
       EXPECT_EQ(got_v16, want_v16) << what << ", bf16 caches";
       // Split-KV: the keys in shares over blocks, combined by the last; the
-      // counters are back at zero afterwards. 5 splits leave some empty.
+      // counters are back at zero afterwards. 7 splits leave some empty.
       for (const int64_t splits : {int64_t{2}, int64_t{5}}) {
-        const size_t partial_floats = static_cast<size_t>(rows * heads * splits * (d + 2));
-        std::vector<float> workspace(partial_floats + rows * kv_heads, 0.0f);
+        // Room for the first launch's splits + 2.
+        const size_t partial_floats = static_cast<size_t>(rows * heads * (splits + 2) * (d + 2));
+        std::vector<float> workspace(MOEC_SPLIT_KV_COUNTERS + partial_floats, 0.0f);
         std::vector<float> got_split(rows * heads * d, 0), got_ks = key_cache, got_vs = value_cache;
         Launch(k, grid, [&] {
           k.attention_split(q.data(), key.data(), value.data(), sinks.data(), got_ks.data(), got_vs.data(),
                             slots.data(), c.positions.data(), got_split.data(), rows, heads, kv_heads, d, c.capacity,
-                            c.window, scale, workspace.data(), splits);
+                            c.window, scale, workspace.data(), splits + 2);
         });
-        const std::string split_what = what + ", " + std::to_string(splits) + " splits";
+        const std::string split_what = what + ", " + std::to_string(splits + 2) + " then " + std::to_string(splits) +
+                                       " splits";
         ExpectClose(got_split, want, 1e-5, split_what);
         EXPECT_EQ(got_ks, want_k) << split_what;
-        EXPECT_EQ(std::vector<float>(workspace.begin() + partial_floats, workspace.end()),
-                  std::vector<float>(rows * kv_heads, 0.0f))
+        EXPECT_EQ(std::vector<float>(workspace.begin(), workspace.begin() + MOEC_SPLIT_KV_COUNTERS),
+                  std::vector<float>(MOEC_SPLIT_KV_COUNTERS, 0.0f))
             << split_what << ": counters";
+        // The same workspace, partial results left behind, for the bf16 form
+        // with fewer splits (another layout of partial results, as another
+        // kernel of the artifact has): only the counters must be zero, and
+        // they must not move into the other layout's partial results.
         std::vector<float> got_split16(rows * heads * d, 0);
         std::vector<uint16_t> got_ks16 = key_cache16, got_vs16 = value_cache16;
         Launch(k, grid, [&] {
