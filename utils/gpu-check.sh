@@ -20,7 +20,8 @@
 # Checks (the issue's): tiny and tiny-wide logits no further from
 # transformers' fp32 logits than transformers' own bf16 run, prefill and
 # token by token; greedy tokens equal to the reference executor's; the
-# self-test probe; the full-width model against the CPU path's logits.
+# self-test probe; decode with split-KV attention (a long-context tiny); the
+# full-width model against the CPU path's logits.
 # Benchmarks: decode tokens/s at context 1024 and 8192, prefill tokens/s of a
 # 2048-token prompt, and the per-kernel times of one decode step.
 set -euo pipefail
@@ -42,6 +43,9 @@ prepare() {
     cp "$testdata/gpt-oss/$m/golden.safetensors" "$out/$m.golden.safetensors"
     "$bin/moec" reference "$testdata/gpt-oss/$m" --tokens ${greedy_prompt[$m]} --generate 24 >"$out/$m.greedy"
   done
+  # A long context makes decode split attention over the keys (split-KV).
+  "$bin/moec" compile "$testdata/gpt-oss/tiny" --target "$target" --max-context 2048 --prefill-chunk 64 \
+    -o "$out/tiny-long.moex"
   # Full width, few layers and experts, synthetic weights: the CPU executor
   # generates the same weights bit for bit, so its logits are the reference.
   local shape=(--synthetic-weights 7 --preset 20b --layers 2 --experts 4 --vocab 4096)
@@ -93,6 +97,8 @@ run() {
     check "$m: decode vs golden fp32" "$bin" "$out/$m.moex" --compare "$out/$m.golden.safetensors" --tolerance $tolerance --stepwise
     same "$m: greedy tokens = reference's" "$out/$m.greedy" "$bin" "$out/$m.moex" --tokens ${greedy_prompt[$m]} --generate 24
   done
+  check "tiny, split-KV decode vs golden fp32" "$bin" "$out/tiny-long.moex" --compare "$out/tiny.golden.safetensors" --tolerance 6.3e-3 --stepwise
+  same "tiny, split-KV: greedy tokens = reference's" "$out/tiny.greedy" "$bin" "$out/tiny-long.moex" --tokens ${greedy_prompt[tiny]} --generate 24
   check "full width vs the CPU path" "$bin" "$out/wide.moex" --tokens $wide_prompt --compare "$out/wide.cpu.safetensors" --tolerance 2e-2
   check "full width, decode vs the CPU path" "$bin" "$out/wide.moex" --tokens $wide_prompt --stepwise --compare "$out/wide.cpu.safetensors" --tolerance 2e-2
   echo "== full width (2 layers, 4 experts), decode at context 64"
