@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../common/attention_rows.h"
+#include "../common/linear3_columns.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -183,20 +184,10 @@ UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, 
       if (normed_out && workgroup == 0) memcpy(normed_out + r * k, xn, sizeof(float) * k);
     }
     for (int64_t c = begin; c < end; ++c) {
-      const uint16_t* w;
-      const uint16_t* b;
-      float* out;
-      int64_t col, n;
-      if (c < n0) {
-        w = w0, b = b0, out = out0, col = c, n = n0;
-      } else if (c < n0 + n1) {
-        w = w1, b = b1, out = out1, col = c - n0, n = n1;
-      } else {
-        w = w2, b = b2, out = out2, col = c - n0 - n1, n = n2;
-      }
-      float y = DotBf16(w + col * k, row, k) + (b ? Bf16(b[col]) : 0.0f);
-      if (res0 && c < n0) y += res0[r * n0 + col];
-      out[r * n + col] = y;
+      const MoecLinear3Column s = MoecLinear3ColumnOf(c, w0, b0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2);
+      float y = DotBf16(s.w + s.col * k, row, k) + (s.b ? Bf16(s.b[s.col]) : 0.0f);
+      if (res0 && c < n0) y += res0[r * n0 + s.col];
+      s.out[r * s.n + s.col] = y;
     }
   }
 }

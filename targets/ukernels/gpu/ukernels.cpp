@@ -21,6 +21,7 @@
 // aligned; MXFP4 inner sizes are multiples of 32. bf16 linears check their
 // alignment and fall back to scalar loads.
 #include "../common/attention_rows.h"
+#include "../common/linear3_columns.h"
 #include "gpu_target.h"
 
 using namespace uk;
@@ -143,22 +144,12 @@ UK_DEVICE void Linear3Row(int64_t r, XPtr row, int64_t k, bool vec, const uint16
                           int64_t n2) {
   const int64_t total = n0 + n1 + n2, stride = GridWarps();
   for (int64_t c = GlobalWarp(); c < total; c += stride) {
-    const uint16_t* w;
-    const uint16_t* b;
-    float* out;
-    int64_t col, n;
-    if (c < n0) {
-      w = w0, b = b0, out = out0, col = c, n = n0;
-    } else if (c < n0 + n1) {
-      w = w1, b = b1, out = out1, col = c - n0, n = n1;
-    } else {
-      w = w2, b = b2, out = out2, col = c - n0 - n1, n = n2;
-    }
-    const float dot = WarpSum(DotBf16Lane(w + col * k, row, k, vec));
+    const MoecLinear3Column s = MoecLinear3ColumnOf(c, w0, b0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2);
+    const float dot = WarpSum(DotBf16Lane(s.w + s.col * k, row, k, vec));
     if (Lane() == 0) {
-      float y = dot + (b ? Bf16(b[col]) : 0.0f);
-      if (res0 && c < n0) y += res0[r * n0 + col];
-      out[r * n + col] = y;
+      float y = dot + (s.b ? Bf16(s.b[s.col]) : 0.0f);
+      if (res0 && c < n0) y += res0[r * n0 + s.col];
+      s.out[r * s.n + s.col] = y;
     }
   }
 }
@@ -369,20 +360,16 @@ UK_DEVICE void Linear3Tiled(const float* x, const uint16_t* gain, float eps, int
         [&](int64_t n, int64_t kk) -> uint16_t {
           const int64_t c = c0 + n;
           if (c >= total) return 0;
-          const uint16_t* w = c < n0 ? w0 + c * k : c < n0 + n1 ? w1 + (c - n0) * k : w2 + (c - n0 - n1) * k;
-          return LoadGlobalU16(w + kk);
+          const MoecLinear3Column s = MoecLinear3ColumnOf(c, w0, b0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2);
+          return LoadGlobalU16(s.w + s.col * k + kk);
         });
     for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
       const int64_t r = r0 + i / kTileN, c = c0 + i % kTileN;
       if (r >= rows || c >= total) continue;
-      float y = g_tile_c[i];
-      if (c < n0) {
-        out0[r * n0 + c] = y + (b0 ? Bf16(b0[c]) : 0.0f) + (res0 ? res0[r * n0 + c] : 0.0f);
-      } else if (c < n0 + n1) {
-        out1[r * n1 + c - n0] = y + (b1 ? Bf16(b1[c - n0]) : 0.0f);
-      } else {
-        out2[r * n2 + c - n0 - n1] = y + (b2 ? Bf16(b2[c - n0 - n1]) : 0.0f);
-      }
+      const MoecLinear3Column s = MoecLinear3ColumnOf(c, w0, b0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2);
+      float y = g_tile_c[i] + (s.b ? Bf16(s.b[s.col]) : 0.0f);
+      if (res0 && c < n0) y += res0[r * n0 + s.col];
+      s.out[r * s.n + s.col] = y;
     }
     Barrier();  // g_tile_c and the row scales are rewritten by the next tile
   }
