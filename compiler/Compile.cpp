@@ -181,25 +181,19 @@ class ArtifactBuilder {
     } else {
       return moert::Internal("unknown binding \"", binding, "\"");
     }
-    const uint32_t index = writer_.addBuffer(desc);
-    buffers_[key] = index;
-    sizes_[index] = desc.size;
-    return index;
+    return Add(key, desc);
   }
 
   uint64_t BufferSize(uint32_t index) const { return sizes_.at(index); }
 
   // The WORKSPACE buffer (one for the artifact), made on first use.
-  Result<uint32_t> Workspace(uint64_t size) {
+  uint32_t Workspace(uint64_t size) {
     if (auto it = buffers_.find("workspace"); it != buffers_.end()) return it->second;
     BufferDesc desc;
     desc.name = "workspace";
     desc.kind = moex::BufferKind::WORKSPACE;
     desc.size = size;
-    const uint32_t index = writer_.addBuffer(desc);
-    buffers_["workspace"] = index;
-    sizes_[index] = size;
-    return index;
+    return Add(desc.name, desc);
   }
   // Whether a KV cache is bf16 (moe-assign-kv-cache-type), which sets the
   // precision the probe can expect.
@@ -209,6 +203,15 @@ class ArtifactBuilder {
   void SetLayouts(std::map<std::string, std::string> layouts) { layouts_ = std::move(layouts); }
 
  private:
+  // Registers buffer `desc` under `key` (an entry point's binding name, or a
+  // shared one) and remembers its size.
+  uint32_t Add(const std::string& key, const BufferDesc& desc) {
+    const uint32_t index = writer_.addBuffer(desc);
+    buffers_[key] = index;
+    sizes_[index] = desc.size;
+    return index;
+  }
+
   // Adds the weight `name` (a segment streamed from the checkpoint's map),
   // repacked into its layout.
   Result<uint32_t> Weight(const std::string& name, mlir::Type type) {
@@ -437,8 +440,7 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
         dispatch.bindings.push_back({buffer, 0, builder.BufferSize(buffer)});
       }
       if (kernelWorkspace[it->second]) {
-        MOERT_ASSIGN_OR_RETURN(uint32_t buffer, builder.Workspace(workspaceBytes));
-        dispatch.bindings.push_back({buffer, 0, workspaceBytes});
+        dispatch.bindings.push_back({builder.Workspace(workspaceBytes), 0, workspaceBytes});
       }
       ep.dispatches.push_back(std::move(dispatch));
     }

@@ -282,10 +282,7 @@ int64_t KernelScheduleInt(func::FuncOp fn, llvm::StringRef key, int64_t otherwis
 }
 
 uint32_t KernelWorkgroups(func::FuncOp fn) {
-  if (auto schedule = fn->getAttrOfType<DictionaryAttr>("moe.schedule")) {
-    if (auto w = schedule.getAs<IntegerAttr>("workgroups")) return static_cast<uint32_t>(std::max<int64_t>(1, w.getInt()));
-  }
-  return 1;
+  return static_cast<uint32_t>(std::max<int64_t>(1, KernelScheduleInt(fn, "workgroups", 1)));
 }
 
 std::string KernelSymbol(llvm::StringRef function) {

@@ -9,6 +9,24 @@ int64_t HostCores() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? n : 1;
 }
+
+// A GPU: what differs between them, and what all of ours share (256-thread
+// workgroups, bf16 KV caches, split-KV from 256 keys).
+TargetDescription Gpu(const std::string& name, TargetKind kind, int64_t compute_units, int64_t warp,
+                      int64_t shared_memory_bytes, int64_t l2_bytes, int64_t bandwidth_gbps) {
+  TargetDescription t;
+  t.name = name;
+  t.kind = kind;
+  t.compute_units = compute_units;
+  t.simd_lanes_f32 = warp;
+  t.threads_per_workgroup = 256;
+  t.min_keys_per_split = 256;
+  t.shared_memory_bytes = shared_memory_bytes;
+  t.l2_bytes = l2_bytes;
+  t.memory_bandwidth_gbps = bandwidth_gbps;
+  t.kv_cache_element_type = "bf16";
+  return t;
+}
 }  // namespace
 
 std::vector<std::string> KnownTargetNames() {
@@ -61,30 +79,8 @@ moert::Result<TargetDescription> LookupTarget(const std::string& name) {
     t.required_features.insert(t.required_features.end(), {"avx512f", "avx512bw", "avx512vl", "avx512dq"});
     return t;
   }
-  if (name == "sm_90a") {
-    t.kind = TargetKind::kCuda;
-    t.compute_units = 132;
-    t.simd_lanes_f32 = 32;
-    t.threads_per_workgroup = 256;
-    t.min_keys_per_split = 256;
-    t.shared_memory_bytes = 228 * 1024;
-    t.l2_bytes = 50 << 20;
-    t.memory_bandwidth_gbps = 3000;
-    t.kv_cache_element_type = "bf16";
-    return t;
-  }
-  if (name == "gfx942") {
-    t.kind = TargetKind::kHip;
-    t.compute_units = 304;
-    t.simd_lanes_f32 = 64;
-    t.threads_per_workgroup = 256;
-    t.min_keys_per_split = 256;
-    t.shared_memory_bytes = 64 * 1024;
-    t.l2_bytes = 4 << 20;
-    t.memory_bandwidth_gbps = 5300;
-    t.kv_cache_element_type = "bf16";
-    return t;
-  }
+  if (name == "sm_90a") return Gpu(name, TargetKind::kCuda, 132, 32, 228 * 1024, 50 << 20, 3000);
+  if (name == "gfx942") return Gpu(name, TargetKind::kHip, 304, 64, 64 * 1024, 4 << 20, 5300);
   std::string known;
   for (const std::string& n : KnownTargetNames()) known += (known.empty() ? "" : ", ") + n;
   return moert::InvalidArgument("unknown target \"", name, "\" (known: ", known, ")");

@@ -3,11 +3,13 @@
 //   synth      write a random-weight checkpoint in the HF layout
 //   inspect    validate a checkpoint and summarise it
 // Every error is printed as "moec: error: ..." with exit code 1.
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -245,10 +247,18 @@ Result<moec::CompileOptions> CompileOptionsFromFlags(const ParsedFlags& flags, c
   const std::string target = flags.GetString("target", "cpu");
   if (target == "cpu") {
     options.target = flags.GetString("cpu", "x86-64-v3");
-    if (options.target != "x86-64-v3" && options.target != "x86-64-v4" && options.target != "native" &&
-        options.target != "x86-64-emulated-sm_90a" && options.target != "x86-64-emulated-gfx942") {
-      return moert::InvalidArgument("--cpu must be x86-64-v3, x86-64-v4, native, x86-64-emulated-sm_90a or "
-                                    "x86-64-emulated-gfx942, got \"", options.target, "\"");
+    // The CPU levels are the CPU targets the target descriptions know.
+    std::vector<std::string> levels;
+    for (const std::string& name : moec::KnownTargetNames()) {
+      Result<moec::TargetDescription> t = moec::LookupTarget(name);
+      if (t.ok() && t->kind == moec::TargetKind::kCpu) levels.push_back(name);
+    }
+    if (std::find(levels.begin(), levels.end(), options.target) == levels.end()) {
+      std::string list;
+      for (size_t i = 0; i < levels.size(); ++i) {
+        list += (i == 0 ? "" : i + 1 == levels.size() ? " or " : ", ") + levels[i];
+      }
+      return moert::InvalidArgument("--cpu must be ", list, ", got \"", options.target, "\"");
     }
   } else {
     if (flags.Has("cpu")) return moert::InvalidArgument("--cpu applies to --target cpu only");
