@@ -1,6 +1,6 @@
 #include "exec/runner.h"
 
-#include <algorithm>
+#include "exec/generate.h"
 
 namespace moert::exec {
 
@@ -21,18 +21,7 @@ Result<std::vector<int32_t>> Runner::Generate(uint32_t slot, const std::vector<i
                                               uint32_t max_new_tokens,
                                               const SamplingParams& params,
                                               const std::vector<int32_t>& stop_tokens) {
-  MOERT_ASSIGN_OR_RETURN(Sampler sampler, Sampler::Create(vocab_size(), params));
-  MOERT_RETURN_IF_ERROR(Prefill(slot, prompt.data(), prompt.size()));
-  std::vector<int32_t> out;
-  out.reserve(max_new_tokens);
-  while (out.size() < max_new_tokens) {
-    MOERT_ASSIGN_OR_RETURN(int32_t token, Sample(slot, sampler));
-    out.push_back(token);
-    if (std::find(stop_tokens.begin(), stop_tokens.end(), token) != stop_tokens.end()) break;
-    if (out.size() == max_new_tokens || position(slot) >= max_context()) break;
-    MOERT_RETURN_IF_ERROR(Decode(&slot, &token, 1));
-  }
-  return out;
+  return GenerateTokens(*this, vocab_size(), max_context(), slot, prompt, max_new_tokens, params, stop_tokens);
 }
 
 std::string SessionRunner::description() const {

@@ -1,20 +1,18 @@
 #include "exec/session.h"
 
-#include "exec/plan_checks.h"
-
-#include <chrono>
-
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <limits>
-
 #include <unordered_map>
 
 #include "artifact/synthetic.h"
 #include "base/checked_math.h"
+#include "exec/generate.h"
+#include "exec/plan_checks.h"
 
 namespace moert::exec {
 namespace {
@@ -537,18 +535,8 @@ Result<std::vector<int32_t>> Session::Generate(uint32_t slot, const std::vector<
                                                uint32_t max_new_tokens,
                                                const SamplingParams& params,
                                                const std::vector<int32_t>& stop_tokens) {
-  MOERT_ASSIGN_OR_RETURN(Sampler sampler, Sampler::Create(program_->vocab_size(), params));
-  MOERT_RETURN_IF_ERROR(Prefill(slot, prompt.data(), prompt.size()));
-  std::vector<int32_t> out;
-  out.reserve(max_new_tokens);
-  while (out.size() < max_new_tokens) {
-    MOERT_ASSIGN_OR_RETURN(int32_t token, Sample(slot, sampler));
-    out.push_back(token);
-    if (std::find(stop_tokens.begin(), stop_tokens.end(), token) != stop_tokens.end()) break;
-    if (out.size() == max_new_tokens || positions_[slot] >= program_->max_context()) break;
-    MOERT_RETURN_IF_ERROR(Decode(&slot, &token, 1));
-  }
-  return out;
+  return GenerateTokens(*this, program_->vocab_size(), program_->max_context(), slot, prompt, max_new_tokens, params,
+                        stop_tokens);
 }
 
 }  // namespace moert::exec
