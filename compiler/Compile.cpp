@@ -186,6 +186,17 @@ class ArtifactBuilder {
 
   uint64_t BufferSize(uint32_t index) const { return sizes_.at(index); }
 
+  // Entry point `entry`'s live-rows input (i32 [2]; EntryPoint.live_rows).
+  uint32_t LiveRows(const std::string& entry) {
+    const std::string key = entry + "/input:live_rows";
+    if (auto it = buffers_.find(key); it != buffers_.end()) return it->second;
+    BufferDesc desc;
+    desc.name = key;
+    desc.kind = moex::BufferKind::INPUT;
+    desc.size = 2 * sizeof(int32_t);
+    return Add(key, desc);
+  }
+
   // The WORKSPACE buffer (one for the artifact), made on first use.
   uint32_t Workspace(uint64_t size) {
     if (auto it = buffers_.find("workspace"); it != buffers_.end()) return it->second;
@@ -382,12 +393,13 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
   imageDesc.segment = writer.addSegment(code.bytes);
   std::map<std::string, uint32_t> kernelIndex;
   std::vector<uint32_t> kernelWorkgroups;
-  std::vector<bool> kernelWorkspace;
+  std::vector<bool> kernelLiveRows, kernelWorkspace;
   uint64_t workspaceBytes = 0;  // one WORKSPACE buffer, as large as the largest need
   for (const KernelEntry& k : code.kernels) {
     kernelIndex[k.function] = static_cast<uint32_t>(imageDesc.kernels.size());
     imageDesc.kernels.push_back({k.function, k.symbol, k.num_bindings, 0, code.block_x, 0});
     kernelWorkgroups.push_back(k.workgroups);
+    kernelLiveRows.push_back(k.live_rows);
     kernelWorkspace.push_back(k.workspace_bytes > 0);
     workspaceBytes = std::max(workspaceBytes, k.workspace_bytes);
   }
@@ -422,6 +434,7 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
     MOERT_ASSIGN_OR_RETURN(ep.positions, builder.Buffer(name, "input:positions", entry.getArgument(1).getType()));
     MOERT_ASSIGN_OR_RETURN(ep.slots, builder.Buffer(name, "input:slots", entry.getArgument(2).getType()));
     MOERT_ASSIGN_OR_RETURN(ep.logits, builder.Buffer(name, "output:logits", entry.getFunctionType().getResult(0)));
+    ep.live_rows = builder.LiveRows(name);
     for (mlir::func::CallOp call : entry.getBody().front().getOps<mlir::func::CallOp>()) {
       auto bindings = call->getAttrOfType<mlir::ArrayAttr>("moe.bindings");
       auto it = kernelIndex.find(call.getCallee().str());
@@ -438,6 +451,10 @@ Status CompileToArtifact(const gptoss::Checkpoint& checkpoint, const CompileOpti
         const std::string key = mlir::cast<mlir::StringAttr>(binding).str();
         MOERT_ASSIGN_OR_RETURN(uint32_t buffer, builder.Buffer(name, key, type));
         dispatch.bindings.push_back({buffer, 0, builder.BufferSize(buffer)});
+      }
+      // After the kernel's own bindings, in EntryPointBuilder::AddKernels' order.
+      if (kernelLiveRows[it->second]) {
+        dispatch.bindings.push_back({ep.live_rows, 0, builder.BufferSize(ep.live_rows)});
       }
       if (kernelWorkspace[it->second]) {
         dispatch.bindings.push_back({builder.Workspace(workspaceBytes), 0, workspaceBytes});

@@ -299,7 +299,7 @@ std::string ArtifactWriter::buildManifest(const std::vector<uint64_t>& offsets,
     auto name = str(e.name);
     auto dispatchesVec = fbb.CreateVector(dispatches);
     entries.push_back(moex::CreateEntryPoint(fbb, name, e.rows, e.tokens, e.positions, e.slots,
-                                             e.logits, dispatchesVec));
+                                             e.logits, dispatchesVec, e.live_rows));
   }
   auto entriesVec = fbb.CreateVector(entries);
 

@@ -159,6 +159,7 @@ struct EntryPointDesc {
   uint32_t tokens = 0, positions = 0, slots = 0;  // INPUT buffers, i32 [rows]
   uint32_t logits = 0;                            // OUTPUT buffer, f32 [rows, vocab]
   std::vector<DispatchDesc> dispatches;
+  uint32_t live_rows = 0;  // INPUT buffer, i32 [2] (EntryPoint.live_rows)
 };
 
 struct WriteOptions {

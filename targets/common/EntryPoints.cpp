@@ -68,7 +68,8 @@ void EntryPointBuilder::Add(const std::string& symbol, const UkCall& call, uint3
     const UkArg& a = call.args[i];
     switch (a.kind) {
       case UkArg::Kind::kBinding:
-      case UkArg::Kind::kWorkspace:  // AddKernels gave it the binding after the kernel's own
+      case UkArg::Kind::kLiveRows:   // AddKernels gave these two the bindings after the kernel's own
+      case UkArg::Kind::kWorkspace:
         if (array) {
           Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, entry->getArgument(0),
                                            ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(a.binding)});
@@ -112,13 +113,19 @@ moert::Result<std::vector<KernelEntry>> EntryPointBuilder::AddKernels(ModuleOp m
     kernel.symbol = KernelSymbol(kernel.function);
     kernel.num_bindings = KernelBindingCount(fn);
     kernel.workgroups = KernelWorkgroups(fn);
-    if (call.workspace_bytes > 0) {
+    // After the kernel's own bindings: the live rows, then the workspace.
+    auto bindExtra = [&](UkArg::Kind kind) {
+      bool used = false;
       for (UkArg& a : call.args) {
-        if (a.kind == UkArg::Kind::kWorkspace) a.binding = kernel.num_bindings;
+        if (a.kind != kind) continue;
+        a.binding = kernel.num_bindings;
+        used = true;
       }
-      kernel.num_bindings += 1;
-      kernel.workspace_bytes = call.workspace_bytes;
-    }
+      if (used) kernel.num_bindings += 1;
+      return used;
+    };
+    kernel.live_rows = bindExtra(UkArg::Kind::kLiveRows);
+    if (bindExtra(UkArg::Kind::kWorkspace)) kernel.workspace_bytes = call.workspace_bytes;
     Add(kernel.symbol, call, kernel.num_bindings, kernel.workgroups);
     kernels.push_back(std::move(kernel));
   }

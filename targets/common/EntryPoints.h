@@ -44,8 +44,11 @@ struct EntryPointAbi {
 struct KernelEntry {
   std::string function;  // the outlined function ("prefill.1.rms_norm_qkv")
   std::string symbol;    // its entry point in the image
-  uint32_t num_bindings = 0;  // with the workspace binding, when there is one (the last)
+  // Its own bindings, then the entry point's live rows (when it reads them),
+  // then the workspace (when it needs one).
+  uint32_t num_bindings = 0;
   uint32_t workgroups = 1;
+  bool live_rows = false;
   uint64_t workspace_bytes = 0;  // the WORKSPACE buffer it needs (0: none)
 };
 

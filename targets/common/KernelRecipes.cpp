@@ -42,6 +42,12 @@ UkArg F32(double v) {
   a.f32 = static_cast<float>(v);
   return a;
 }
+// Every microkernel's last argument: the call's live rows.
+UkArg LiveRows() {
+  UkArg a;
+  a.kind = UkArg::Kind::kLiveRows;
+  return a;
+}
 
 int64_t dim(Value v, unsigned i) { return cast<RankedTensorType>(v.getType()).getDimSize(i); }
 
@@ -107,7 +113,7 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
     MOERT_RETURN_IF_ERROR(RequireBf16(e.getTable(), "embedding tables", name));
     return UkCall{"moec_uk_embedding",
                   {bind.arg(e.getTable()), bind.arg(e.getTokens()), bind.arg(e.getResult()), I64(dim(e.getResult(), 0)),
-                   I64(dim(e.getTable(), 1)), I64(dim(e.getTable(), 0))}};
+                   I64(dim(e.getTable(), 1)), I64(dim(e.getTable(), 0)), LiveRows()}};
   }
 
   // Optional RMSNorm prologue.
@@ -172,7 +178,13 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
       args.push_back(bind.arg(out));
       args.push_back(I64(dim(weight, 0)));
     }
-    args.push_back(norm ? bind.optional(norm.getResult()) : Null());
+    UkArg normed = norm ? bind.optional(norm.getResult()) : Null();
+    // The unembedding computes only the rows whose logits the caller reads,
+    // unless the normalised rows are needed elsewhere too.
+    const bool logits_only = isa<moe::UnembedOp>(linears[0]) && normed.kind == UkArg::Kind::kNull;
+    args.push_back(normed);
+    args.push_back(I64(logits_only ? 1 : 0));
+    args.push_back(LiveRows());
     return UkCall{"moec_uk_linear3", std::move(args)};
   }
 
@@ -189,7 +201,7 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
       args.insert(args.end(), {bind.arg(router.getWeight()), bind.arg(router.getBias()),
                                bind.arg(router.getRoutingWeights()), bind.arg(router.getExpertIndices()),
                                norm ? bind.optional(norm.getResult()) : Null(), I64(dim(router.getInput(), 0)),
-                               I64(dim(router.getInput(), 1)), I64(experts), I64(top_k)});
+                               I64(dim(router.getInput(), 1)), I64(experts), I64(top_k), LiveRows()});
       return UkCall{"moec_uk_router", std::move(args)};
     }
   }
@@ -204,7 +216,7 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
       return UkCall{"moec_uk_rope",
                     {bind.arg(rope.getInput()), bind.arg(rope.getPositions()), bind.arg(rope.getResult()),
                      I64(dim(rope.getInput(), 0)), I64(dim(rope.getInput(), 1)),
-                     I64(static_cast<int64_t>(rope.getHeadDim())), table, F32(concentration)}};
+                     I64(static_cast<int64_t>(rope.getHeadDim())), table, F32(concentration), LiveRows()}};
     }
     if (auto a = dyn_cast<moe::AttentionOp>(ops[0])) {
       MOERT_RETURN_IF_ERROR(RequireBf16(a.getSinks(), "sinks", name));
@@ -234,6 +246,7 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
         call.args.push_back(I64(splits));
         call.workspace_bytes = static_cast<uint64_t>(MOEC_SPLIT_KV_COUNTERS + rows * heads * splits * (d + 2)) * 4;
       }
+      call.args.push_back(LiveRows());
       return call;
     }
     if (auto g = dyn_cast<moe::ExpertGateUpOp>(ops[0])) {
@@ -243,13 +256,14 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
                      bind.arg(g.getGateUpBias()), bind.arg(g.getResult()), I64(dim(g.getInput(), 0)),
                      I64(dim(g.getExpertIndices(), 1)), I64(dim(g.getInput(), 1)), I64(dim(g.getGateUp(), 1) / 2),
                      I64(dim(g.getGateUp(), 0)), F32(g.getSwigluLimit().convertToDouble()),
-                     F32(g.getSwigluAlpha().convertToDouble())}};
+                     F32(g.getSwigluAlpha().convertToDouble()), LiveRows()}};
     }
     if (auto add = dyn_cast<arith::AddFOp>(ops[0])) {
       auto type = cast<RankedTensorType>(add.getType());
+      if (type.getRank() == 0) return unsupported();
       return UkCall{"moec_uk_add",
                     {bind.arg(add.getLhs()), bind.arg(add.getRhs()), bind.arg(add.getResult()),
-                     I64(type.getNumElements())}};
+                     I64(type.getNumElements()), I64(type.getDimSize(0)), LiveRows()}};
     }
   }
   if (auto down = dyn_cast<moe::ExpertDownOp>(ops[0]); down && ops.size() <= 2) {
@@ -266,7 +280,7 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
                    bind.arg(down.getExpertIndices()), bind.arg(down.getDown()), bind.arg(down.getDownBias()),
                    residual ? bind.arg(residual) : Null(), bind.arg(out), I64(dim(down.getActivation(), 0)),
                    I64(dim(down.getActivation(), 1)), I64(dim(down.getActivation(), 2)), I64(dim(down.getDown(), 1)),
-                   I64(dim(down.getDown(), 0))}};
+                   I64(dim(down.getDown(), 0)), LiveRows()}};
   }
   return unsupported();
 }

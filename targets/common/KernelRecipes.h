@@ -19,9 +19,11 @@ namespace moec {
 
 // One argument of a microkernel call.
 struct UkArg {
-  // kWorkspace: the dispatch's WORKSPACE buffer (UkCall::workspace_bytes),
-  // bound after the kernel's own bindings.
-  enum class Kind { kBinding, kNull, kI64, kF32, kTable, kWorkspace } kind = Kind::kNull;
+  // kLiveRows: the entry point's live-rows input (i32 [2], see
+  // targets/ukernels/common/live_rows.h), bound after the kernel's own
+  // bindings. kWorkspace: the dispatch's WORKSPACE buffer
+  // (UkCall::workspace_bytes), bound after that.
+  enum class Kind { kBinding, kNull, kI64, kF32, kTable, kLiveRows, kWorkspace } kind = Kind::kNull;
   int64_t binding = 0;       // kBinding: index into the kernel's bindings
   int64_t i64 = 0;           // kI64
   float f32 = 0;             // kF32

@@ -229,6 +229,8 @@ Status VerifyEntryPoints(const moex::Manifest& m, const std::string& source) {
                                         moex::BufferKind::INPUT, input_size, in_shape));
     MOERT_RETURN_IF_ERROR(CheckIoBuffer(m, source, field + ".logits", entry->logits(),
                                         moex::BufferKind::OUTPUT, logits_size, out_shape));
+    MOERT_RETURN_IF_ERROR(CheckIoBuffer(m, source, field + ".live_rows", entry->live_rows(),
+                                        moex::BufferKind::INPUT, 8, "i32 [2]"));
 
     for (uint32_t d = 0; d < Count(entry->dispatches()); ++d) {
       const moex::Dispatch* dispatch = entry->dispatches()->Get(d);

@@ -30,7 +30,7 @@ namespace moert {
 
 inline constexpr uint64_t kHeaderSize = 4096;
 inline constexpr uint64_t kSegmentAlignment = 4096;
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr uint8_t kMagic[8] = {'M', 'O', 'E', 'X', 0x00, 0x0D, 0x0A, 0x1A};
 // Byte offset of the checksum field in the header.
 inline constexpr uint64_t kHeaderChecksumOffset = 56;

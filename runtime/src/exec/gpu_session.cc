@@ -328,6 +328,7 @@ Status GpuSession::Prepare(const moex::EntryPoint* ep, PreparedEntry* out) {
   out->tokens = buffers_[ep->tokens()];
   out->positions = buffers_[ep->positions()];
   out->slots = buffers_[ep->slots()];
+  out->live_rows = buffers_[ep->live_rows()];
   out->logits = buffers_[ep->logits()];
   out->host_tokens.assign(out->rows, 0);
   out->host_positions.assign(out->rows, 0);
@@ -367,6 +368,7 @@ Status GpuSession::Run(PreparedEntry& e, bool use_graph) {
   MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.tokens, 0, e.host_tokens.data(), bytes));
   MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.positions, 0, e.host_positions.data(), bytes));
   MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.slots, 0, e.host_slots.data(), bytes));
+  MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.live_rows, 0, e.host_live_rows, sizeof e.host_live_rows));
   if (use_graph) {
     if (e.graph == nullptr) {
       MOERT_ASSIGN_OR_RETURN(e.graph, device_->CaptureGraph(stream_, e.launches.data(), e.launches.size()));
@@ -430,6 +432,9 @@ Status GpuSession::Prefill(uint32_t slot, const int32_t* tokens, size_t count, f
       e.host_positions[r] = is_real ? static_cast<int32_t>(start + done + r) : -1;
       e.host_slots[r] = static_cast<int32_t>(slot);
     }
+    // Without all_logits, only the final chunk's last row's logits are read.
+    e.host_live_rows[0] = static_cast<int32_t>(real);
+    e.host_live_rows[1] = static_cast<int32_t>(all_logits ? 0 : done + real == count ? real - 1 : real);
     MOERT_RETURN_IF_ERROR(Run(e, /*use_graph=*/false));
     if (all_logits) {
       MOERT_RETURN_IF_ERROR(device_->CopyToHost(all_logits + done * vocab, e.logits, 0, real * row_bytes));
@@ -476,6 +481,8 @@ Status GpuSession::Decode(const uint32_t* slots, const int32_t* tokens, size_t c
     e.host_positions[r] = is_real ? static_cast<int32_t>(positions_[slots[r]]) : -1;
     e.host_slots[r] = static_cast<int32_t>(is_real ? slots[r] : slots[0]);
   }
+  e.host_live_rows[0] = static_cast<int32_t>(count);
+  e.host_live_rows[1] = 0;
   // The first call runs the launches directly (the driver's first launches
   // may compile and load); every later one replays the graph captured once.
   const bool use_graph = decoded_once_;

@@ -93,9 +93,11 @@ class GpuSession final : public Runner {
   struct PreparedEntry {
     const moex::EntryPoint* entry = nullptr;
     uint32_t rows = 0;
-    hal::DeviceBuffer tokens, positions, slots, logits;
-    // Host staging of the three input rows and of the logits rows.
+    hal::DeviceBuffer tokens, positions, slots, live_rows, logits;
+    // Host staging of the inputs and of the logits rows; host_live_rows is
+    // {real rows, first row whose logits are read} (EntryPoint.live_rows).
     std::vector<int32_t> host_tokens, host_positions, host_slots;
+    int32_t host_live_rows[2] = {0, 0};
     std::vector<float> host_logits;
     std::vector<uint64_t> addresses;  // every launch's bindings, back to back
     std::vector<hal::KernelLaunch> launches;

@@ -56,6 +56,7 @@ Status CheckEntryPointPlan(const moex::Manifest& m, uint32_t e, uint32_t vocab) 
   MOERT_RETURN_IF_ERROR(CheckInputBuffer(m, where, "positions", ep->positions(), BufferKind::INPUT, input_bytes));
   MOERT_RETURN_IF_ERROR(CheckInputBuffer(m, where, "slots", ep->slots(), BufferKind::INPUT, input_bytes));
   MOERT_RETURN_IF_ERROR(CheckInputBuffer(m, where, "logits", ep->logits(), BufferKind::OUTPUT, logits_bytes));
+  MOERT_RETURN_IF_ERROR(CheckInputBuffer(m, where, "live_rows", ep->live_rows(), BufferKind::INPUT, 8));
 
   for (uint32_t d = 0; d < Size(ep->dispatches()); ++d) {
     const moex::Dispatch* dispatch = ep->dispatches()->Get(d);

@@ -347,6 +347,7 @@ Status Session::Prepare(const moex::EntryPoint* ep, PreparedEntry* out) {
   out->tokens = reinterpret_cast<int32_t*>(buffer_base_[ep->tokens()]);
   out->positions = reinterpret_cast<int32_t*>(buffer_base_[ep->positions()]);
   out->slots = reinterpret_cast<int32_t*>(buffer_base_[ep->slots()]);
+  out->live_rows = reinterpret_cast<int32_t*>(buffer_base_[ep->live_rows()]);
   out->logits = reinterpret_cast<const float*>(buffer_base_[ep->logits()]);
   const uint32_t num_dispatches = Size(ep->dispatches());
   size_t total_bindings = 0;
@@ -450,6 +451,10 @@ Status Session::Prefill(uint32_t slot, const int32_t* tokens, size_t count, floa
       e.positions[r] = is_real ? static_cast<int32_t>(start + done + r) : -1;
       e.slots[r] = static_cast<int32_t>(slot);
     }
+    // Without all_logits, only the chunk's last row's logits are read, and
+    // only the final chunk's.
+    e.live_rows[0] = static_cast<int32_t>(real);
+    e.live_rows[1] = static_cast<int32_t>(all_logits ? 0 : done + real == count ? real - 1 : real);
     Run(e);
     if (all_logits) {
       std::memcpy(all_logits + done * vocab, e.logits, real * vocab * sizeof(float));
@@ -495,6 +500,8 @@ Status Session::Decode(const uint32_t* slots, const int32_t* tokens, size_t coun
     e.positions[r] = is_real ? static_cast<int32_t>(positions_[slots[r]]) : -1;
     e.slots[r] = static_cast<int32_t>(is_real ? slots[r] : slots[0]);
   }
+  e.live_rows[0] = static_cast<int32_t>(count);
+  e.live_rows[1] = 0;
   Run(e);
   const size_t vocab = program_->vocab_size();
   for (size_t i = 0; i < count; ++i) {

@@ -177,6 +177,8 @@ class Session {
     int32_t* tokens = nullptr;
     int32_t* positions = nullptr;
     int32_t* slots = nullptr;
+    // {real rows, first row whose logits are read} (EntryPoint.live_rows).
+    int32_t* live_rows = nullptr;
     const float* logits = nullptr;
     std::vector<void*> binding_pointers;
     std::vector<PreparedDispatch> dispatches;

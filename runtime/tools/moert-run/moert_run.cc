@@ -600,10 +600,10 @@ void PrintBuffers(const moex::Manifest& m) {
 void PrintEntryPoint(const moex::Manifest& m, const moex::EntryPoint& e) {
   auto buffer_name = [&](uint32_t index) { return Str(m.buffers()->Get(index)->name()); };
   std::printf("entry point \"%s\": rows %u, tokens \"%s\", positions \"%s\", slots \"%s\", "
-              "logits \"%s\", %u dispatches\n",
+              "live rows \"%s\", logits \"%s\", %u dispatches\n",
               Str(e.name()).c_str(), e.rows(), buffer_name(e.tokens()).c_str(),
               buffer_name(e.positions()).c_str(), buffer_name(e.slots()).c_str(),
-              buffer_name(e.logits()).c_str(), Count(e.dispatches()));
+              buffer_name(e.live_rows()).c_str(), buffer_name(e.logits()).c_str(), Count(e.dispatches()));
   for (uint32_t d = 0; d < Count(e.dispatches()); ++d) {
     const moex::Dispatch& dispatch = *e.dispatches()->Get(d);
     const moex::Kernel& kernel =

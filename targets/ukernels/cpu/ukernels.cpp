@@ -20,6 +20,7 @@
 
 #include "../common/attention_rows.h"
 #include "../common/linear3_columns.h"
+#include "../common/live_rows.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -151,11 +152,14 @@ UK_INLINE void NormRow(const float* x, const uint16_t* gain, float eps, int64_t 
 
 }  // namespace
 
+// Every function's `live` is the call's live rows (../common/live_rows.h).
+
 // out[r, :] = table[tokens[r], :] for this workgroup's rows.
 UK_EXPORT void moec_uk_embedding(const uint16_t* table, const int32_t* tokens, float* out, int64_t rows,
-                                 int64_t hidden, int64_t vocab, int64_t workgroup, int64_t workgroups) {
+                                 int64_t hidden, int64_t vocab, const int32_t* live, int64_t workgroup,
+                                 int64_t workgroups) {
   int64_t begin, end;
-  Slice(rows, 1, workgroup, workgroups, &begin, &end);
+  Slice(MoecLiveRows(live, rows), 1, workgroup, workgroups, &begin, &end);
   for (int64_t r = begin; r < end; ++r) {
     int64_t token = tokens[r];
     if (token < 0 || token >= vocab) token = 0;  // padding rows; real ids are checked by the runtime
@@ -167,16 +171,18 @@ UK_EXPORT void moec_uk_embedding(const uint16_t* table, const int32_t* tokens, f
 // one output column space [0, n0 + n1 + n2) split across workgroups:
 // out_i[r, c] = sum_k xn[r, k] w_i[c, k] + b_i[c] (+ residual_i[r, c]).
 // With `gain`, xn is RMSNorm(x) computed per row in a local buffer; with
-// `normed_out`, workgroup 0 also stores xn.
+// `normed_out`, workgroup 0 also stores xn. With `logits_only` (the
+// unembedding), only the rows whose logits are read.
 UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k,
                                const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0, int64_t n0,
                                const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1,
                                const uint16_t* w2, const uint16_t* b2, float* out2, int64_t n2, float* normed_out,
-                               int64_t workgroup, int64_t workgroups) {
+                               int64_t logits_only, const int32_t* live, int64_t workgroup, int64_t workgroups) {
   int64_t begin, end;
   Slice(n0 + n1 + n2, 16, workgroup, workgroups, &begin, &end);
+  const MoecRowRange computed = MoecLiveRowRange(live, rows, logits_only != 0);
   float xn[8192];
-  for (int64_t r = 0; r < rows; ++r) {
+  for (int64_t r = computed.begin; r < computed.end; ++r) {
     const float* row = x + r * k;
     if (gain) {
       NormRow(row, gain, eps, k, xn);
@@ -197,9 +203,10 @@ UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, 
 // normalised rows for the experts.
 UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, const uint16_t* w, const uint16_t* b,
                               float* routing_weights, int32_t* indices, float* normed_out, int64_t rows, int64_t d,
-                              int64_t experts, int64_t top_k, int64_t workgroup, int64_t workgroups) {
+                              int64_t experts, int64_t top_k, const int32_t* live, int64_t workgroup,
+                              int64_t workgroups) {
   int64_t begin, end;
-  Slice(rows, 1, workgroup, workgroups, &begin, &end);
+  Slice(MoecLiveRows(live, rows), 1, workgroup, workgroups, &begin, &end);
   float xn[8192];
   float logits[1024];
   for (int64_t r = begin; r < end; ++r) {
@@ -233,10 +240,10 @@ UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, c
 // YaRN RoPE, half-split pairs, in place on a copy: out = rotate(x) for each
 // head of each row; rows with a negative position are copied unchanged.
 UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out, int64_t rows, int64_t width,
-                            int64_t head_dim, const float* inv_freq, float concentration, int64_t workgroup,
-                            int64_t workgroups) {
+                            int64_t head_dim, const float* inv_freq, float concentration, const int32_t* live,
+                            int64_t workgroup, int64_t workgroups) {
   int64_t begin, end;
-  Slice(rows, 1, workgroup, workgroups, &begin, &end);
+  Slice(MoecLiveRows(live, rows), 1, workgroup, workgroups, &begin, &end);
   const int64_t half = head_dim / 2;
   for (int64_t r = begin; r < end; ++r) {
     const int32_t p = positions[r];
@@ -294,10 +301,11 @@ UK_INLINE void Attention(const float* q, const float* k, const float* v, const u
                          typename Cache::Element* key_cache, typename Cache::Element* value_cache,
                          const int32_t* slots, const int32_t* positions, float* out, int64_t rows, int64_t heads,
                          int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                         int64_t workgroup, int64_t workgroups) {
+                         const int32_t* live, int64_t workgroup, int64_t workgroups) {
   typedef typename Cache::Element Element;
   const int64_t group = heads / kv_heads;
-  for (int64_t item = workgroup; item < rows * kv_heads; item += workgroups) {
+  const int64_t live_rows = MoecLiveRows(live, rows);
+  for (int64_t item = workgroup; item < live_rows * kv_heads; item += workgroups) {
     const int64_t r = item / kv_heads, g = item % kv_heads;
     const int32_t p = positions[r];
     if (p < 0 || (window == 0 && p >= capacity)) continue;
@@ -359,10 +367,10 @@ UK_INLINE void Attention(const float* q, const float* k, const float* v, const u
 UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                                  float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
                                  float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
-                                 int64_t capacity, int64_t window, float scale, int64_t workgroup,
-                                 int64_t workgroups) {
+                                 int64_t capacity, int64_t window, float scale, const int32_t* live,
+                                 int64_t workgroup, int64_t workgroups) {
   Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                      capacity, window, scale, workgroup, workgroups);
+                      capacity, window, scale, live, workgroup, workgroups);
 }
 
 // The same with bf16 caches.
@@ -370,9 +378,10 @@ UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, cons
                                             uint16_t* key_cache, uint16_t* value_cache, const int32_t* slots,
                                             const int32_t* positions, float* out, int64_t rows, int64_t heads,
                                             int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
-                                            float scale, int64_t workgroup, int64_t workgroups) {
+                                            float scale, const int32_t* live, int64_t workgroup,
+                                            int64_t workgroups) {
   Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                       capacity, window, scale, workgroup, workgroups);
+                       capacity, window, scale, live, workgroup, workgroups);
 }
 
 // Routed gate_up with the clamped SwiGLU epilogue: activation[r, j, i] for
@@ -380,13 +389,14 @@ UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, cons
 UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, const uint8_t* weight,
                                       const uint16_t* bias, float* activation, int64_t rows, int64_t top_k,
                                       int64_t d, int64_t intermediate, int64_t experts, float limit, float alpha,
-                                      int64_t workgroup, int64_t workgroups) {
+                                      const int32_t* live, int64_t workgroup, int64_t workgroups) {
   int64_t begin, end;
   Slice(intermediate, 8, workgroup, workgroups, &begin, &end);
   const int64_t out_rows = 2 * intermediate;
   const int64_t blocks_per_row = d / 32;
   const uint8_t* scales = weight + experts * out_rows * blocks_per_row * 16;
-  for (int64_t r = 0; r < rows; ++r) {
+  const int64_t live_rows = MoecLiveRows(live, rows);
+  for (int64_t r = 0; r < live_rows; ++r) {
     for (int64_t j = 0; j < top_k; ++j) {
       const int64_t e = indices[r * top_k + j];
       if (e < 0 || e >= experts) continue;
@@ -410,12 +420,13 @@ UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, co
 UK_EXPORT void moec_uk_expert_down(const float* activation, const float* routing_weights, const int32_t* indices,
                                    const uint8_t* weight, const uint16_t* bias, const float* residual, float* out,
                                    int64_t rows, int64_t top_k, int64_t intermediate, int64_t d, int64_t experts,
-                                   int64_t workgroup, int64_t workgroups) {
+                                   const int32_t* live, int64_t workgroup, int64_t workgroups) {
   int64_t begin, end;
   Slice(d, 16, workgroup, workgroups, &begin, &end);
   const int64_t blocks_per_row = intermediate / 32;
   const uint8_t* scales = weight + experts * d * blocks_per_row * 16;
-  for (int64_t r = 0; r < rows; ++r) {
+  const int64_t live_rows = MoecLiveRows(live, rows);
+  for (int64_t r = 0; r < live_rows; ++r) {
     for (int64_t c = begin; c < end; ++c) {
       float sum = 0;
       for (int64_t j = 0; j < top_k; ++j) {
@@ -432,10 +443,11 @@ UK_EXPORT void moec_uk_expert_down(const float* activation, const float* routing
   }
 }
 
-// out = a + b, elementwise over this workgroup's slice.
-UK_EXPORT void moec_uk_add(const float* a, const float* b, float* out, int64_t n, int64_t workgroup,
-                           int64_t workgroups) {
+// out = a + b, elementwise over this workgroup's slice of the live rows
+// (n elements in `rows` rows).
+UK_EXPORT void moec_uk_add(const float* a, const float* b, float* out, int64_t n, int64_t rows,
+                           const int32_t* live, int64_t workgroup, int64_t workgroups) {
   int64_t begin, end;
-  Slice(n, 16, workgroup, workgroups, &begin, &end);
+  Slice(n / rows * MoecLiveRows(live, rows), 16, workgroup, workgroups, &begin, &end);
   for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
 }

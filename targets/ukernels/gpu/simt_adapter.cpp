@@ -43,61 +43,66 @@ void RunGrid(const char* kernel, int64_t workgroup, Body body) {
 
 MOEC_SIMT_ENTRY(moec_uk_embedding,
                 (const uint16_t* table, const int32_t* tokens, float* out, int64_t rows, int64_t hidden,
-                 int64_t vocab, int64_t workgroup, int64_t),
-                (table, tokens, out, rows, hidden, vocab))
+                 int64_t vocab, const int32_t* live, int64_t workgroup, int64_t),
+                (table, tokens, out, rows, hidden, vocab, live))
 MOEC_SIMT_ENTRY(moec_uk_linear3,
                 (const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k, const uint16_t* w0,
                  const uint16_t* b0, const float* res0, float* out0, int64_t n0, const uint16_t* w1,
                  const uint16_t* b1, float* out1, int64_t n1, const uint16_t* w2, const uint16_t* b2, float* out2,
-                 int64_t n2, float* normed_out, int64_t workgroup, int64_t),
-                (x, gain, eps, rows, k, w0, b0, res0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2, normed_out))
+                 int64_t n2, float* normed_out, int64_t logits_only, const int32_t* live, int64_t workgroup, int64_t),
+                (x, gain, eps, rows, k, w0, b0, res0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2, normed_out,
+                 logits_only, live))
 MOEC_SIMT_ENTRY(moec_uk_router,
                 (const float* x, const uint16_t* gain, float eps, const uint16_t* w, const uint16_t* b,
                  float* routing_weights, int32_t* indices, float* normed_out, int64_t rows, int64_t d,
-                 int64_t experts, int64_t top_k, int64_t workgroup, int64_t),
-                (x, gain, eps, w, b, routing_weights, indices, normed_out, rows, d, experts, top_k))
+                 int64_t experts, int64_t top_k, const int32_t* live, int64_t workgroup, int64_t),
+                (x, gain, eps, w, b, routing_weights, indices, normed_out, rows, d, experts, top_k, live))
 MOEC_SIMT_ENTRY(moec_uk_rope,
                 (const float* x, const int32_t* positions, float* out, int64_t rows, int64_t width,
-                 int64_t head_dim, const float* inv_freq, float concentration, int64_t workgroup, int64_t),
-                (x, positions, out, rows, width, head_dim, inv_freq, concentration))
+                 int64_t head_dim, const float* inv_freq, float concentration, const int32_t* live, int64_t workgroup,
+                 int64_t),
+                (x, positions, out, rows, width, head_dim, inv_freq, concentration, live))
 MOEC_SIMT_ENTRY(moec_uk_attention,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, float* key_cache,
                  float* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 int64_t workgroup, int64_t),
+                 const int32_t* live, int64_t workgroup, int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale))
+                 window, scale, live))
 MOEC_SIMT_ENTRY(moec_uk_attention_bf16_cache,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, uint16_t* key_cache,
                  uint16_t* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 int64_t workgroup, int64_t),
+                 const int32_t* live, int64_t workgroup, int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale))
+                 window, scale, live))
 MOEC_SIMT_ENTRY(moec_uk_attention_split,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, float* key_cache,
                  float* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 float* workspace, int64_t splits, int64_t workgroup, int64_t),
+                 float* workspace, int64_t splits, const int32_t* live, int64_t workgroup, int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, workspace, splits))
+                 window, scale, workspace, splits, live))
 MOEC_SIMT_ENTRY(moec_uk_attention_bf16_cache_split,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, uint16_t* key_cache,
                  uint16_t* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 float* workspace, int64_t splits, int64_t workgroup, int64_t),
+                 float* workspace, int64_t splits, const int32_t* live, int64_t workgroup, int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, workspace, splits))
+                 window, scale, workspace, splits, live))
 MOEC_SIMT_ENTRY(moec_uk_expert_gate_up,
                 (const float* x, const int32_t* indices, const uint8_t* weight, const uint16_t* bias,
                  float* activation, int64_t rows, int64_t top_k, int64_t d, int64_t intermediate, int64_t experts,
-                 float limit, float alpha, int64_t workgroup, int64_t),
-                (x, indices, weight, bias, activation, rows, top_k, d, intermediate, experts, limit, alpha))
+                 float limit, float alpha, const int32_t* live, int64_t workgroup, int64_t),
+                (x, indices, weight, bias, activation, rows, top_k, d, intermediate, experts, limit, alpha, live))
 MOEC_SIMT_ENTRY(moec_uk_expert_down,
                 (const float* activation, const float* routing_weights, const int32_t* indices,
                  const uint8_t* weight, const uint16_t* bias, const float* residual, float* out, int64_t rows,
-                 int64_t top_k, int64_t intermediate, int64_t d, int64_t experts, int64_t workgroup, int64_t),
+                 int64_t top_k, int64_t intermediate, int64_t d, int64_t experts, const int32_t* live, int64_t workgroup,
+                 int64_t),
                 (activation, routing_weights, indices, weight, bias, residual, out, rows, top_k, intermediate, d,
-                 experts))
-MOEC_SIMT_ENTRY(moec_uk_add, (const float* a, const float* b, float* out, int64_t n, int64_t workgroup, int64_t),
-                (a, b, out, n))
+                 experts, live))
+MOEC_SIMT_ENTRY(moec_uk_add,
+                (const float* a, const float* b, float* out, int64_t n, int64_t rows, const int32_t* live,
+                 int64_t workgroup, int64_t),
+                (a, b, out, n, rows, live))

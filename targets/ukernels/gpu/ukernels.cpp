@@ -16,12 +16,17 @@
 // per 32 values, the low nibble the even element) followed by their E8M0
 // scales (one byte per 32 values, byte 0 = 2^-127); rows with a negative
 // position are padding; the KV cache is a ring (position p at p mod capacity).
+// Every function's last argument, `live`, gives the call's real rows
+// (../common/live_rows.h): loops run over those, while the choice between
+// the GEMV and matrix-tile forms follows the static row count, so a row's
+// result does not depend on how many others the call has.
 //
 // Alignment: weights (segments) and activations (memory plan) are 16-byte
 // aligned; MXFP4 inner sizes are multiples of 32. bf16 linears check their
 // alignment and fall back to scalar loads.
 #include "../common/attention_rows.h"
 #include "../common/linear3_columns.h"
+#include "../common/live_rows.h"
 #include "gpu_target.h"
 
 using namespace uk;
@@ -321,16 +326,17 @@ UK_DEVICE int64_t CollectPairs(const int32_t* indices, int64_t begin, int64_t en
 // tile, so they share its weights in L2). With `gain`, the tile's rows'
 // inverse RMS is computed first (one warp per row) and the normalisation is
 // applied as A is staged; the blocks of column tile 0 store the normalised
-// rows to `normed_out`.
-UK_DEVICE void Linear3Tiled(const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k,
-                            const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0, int64_t n0,
-                            const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1, const uint16_t* w2,
-                            const uint16_t* b2, float* out2, int64_t n2, float* normed_out) {
+// rows to `normed_out`. Rows [row_begin, rows) only; row tiles start at
+// row_begin.
+UK_DEVICE void Linear3Tiled(const float* x, const uint16_t* gain, float eps, int64_t row_begin, int64_t rows,
+                            int64_t k, const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0,
+                            int64_t n0, const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1,
+                            const uint16_t* w2, const uint16_t* b2, float* out2, int64_t n2, float* normed_out) {
   const int64_t total = n0 + n1 + n2;
-  const int64_t row_tiles = (rows + kTileM - 1) / kTileM, col_tiles = (total + kTileN - 1) / kTileN;
+  const int64_t row_tiles = (rows - row_begin + kTileM - 1) / kTileM, col_tiles = (total + kTileN - 1) / kTileN;
   const int64_t tid = ThreadId(), threads = BlockSize();
   for (int64_t tile = BlockId(); tile < row_tiles * col_tiles; tile += BlockCount()) {
-    const int64_t r0 = (tile % row_tiles) * kTileM, c0 = (tile / row_tiles) * kTileN;
+    const int64_t r0 = row_begin + (tile % row_tiles) * kTileM, c0 = (tile / row_tiles) * kTileN;
     if (gain) {
       for (int64_t m = WarpInBlock(); m < kTileM; m += WarpsPerBlock()) {
         float ss = 0;
@@ -709,12 +715,13 @@ UK_DEVICE void Attention(const float* q, const float* k, const float* v, const u
                          typename Cache::Element* key_cache, typename Cache::Element* value_cache,
                          const int32_t* slots, const int32_t* positions, float* out, int64_t rows, int64_t heads,
                          int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale, float* workspace,
-                         int64_t splits) {
+                         int64_t splits, const int32_t* live) {
   typedef typename Cache::Element Element;
   const int64_t group = heads / kv_heads;
   uint32_t* counters = reinterpret_cast<uint32_t*>(workspace);
   float* partials = splits > 1 ? workspace + MOEC_SPLIT_KV_COUNTERS : nullptr;
-  for (int64_t item = BlockId(); item < rows * kv_heads * splits; item += BlockCount()) {
+  const int64_t live_rows = MoecLiveRows(live, rows);
+  for (int64_t item = BlockId(); item < live_rows * kv_heads * splits; item += BlockCount()) {
     const int64_t s = item % splits, r = item / splits / kv_heads, g = item / splits % kv_heads;
     const int32_t p = positions[r];
     if (p < 0 || (window == 0 && p >= capacity)) continue;
@@ -776,8 +783,8 @@ UK_BEGIN_EXPORTS
 // Thread mapping: element-wise, one thread per output element (r, i),
 // grid-stride over rows * hidden.
 UK_EXPORT void moec_uk_embedding(const uint16_t* table, const int32_t* tokens, float* out, int64_t rows,
-                                 int64_t hidden, int64_t vocab) {
-  const int64_t total = rows * hidden, stride = GridThreads();
+                                 int64_t hidden, int64_t vocab, const int32_t* live) {
+  const int64_t total = MoecLiveRows(live, rows) * hidden, stride = GridThreads();
   for (int64_t e = GlobalThread(); e < total; e += stride) {
     const int64_t r = e / hidden, i = e % hidden;
     int64_t token = tokens[r];
@@ -795,18 +802,22 @@ UK_EXPORT void moec_uk_embedding(const uint16_t* table, const int32_t* tokens, f
 // lanes striding over k with 16-byte loads (8 bf16 per lane), a warp sum,
 // lane 0 writes. Without `gain`, x is read from global memory directly.
 // With kMinTileRows rows or more (prefill), matrix tiles instead
-// (Linear3Tiled).
+// (Linear3Tiled). With `logits_only` (the unembedding), only the rows whose
+// logits are read.
 UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, int64_t rows, int64_t k,
                                const uint16_t* w0, const uint16_t* b0, const float* res0, float* out0, int64_t n0,
                                const uint16_t* w1, const uint16_t* b1, float* out1, int64_t n1,
-                               const uint16_t* w2, const uint16_t* b2, float* out2, int64_t n2, float* normed_out) {
+                               const uint16_t* w2, const uint16_t* b2, float* out2, int64_t n2, float* normed_out,
+                               int64_t logits_only, const int32_t* live) {
+  const MoecRowRange computed = MoecLiveRowRange(live, rows, logits_only != 0);
   if (rows >= kMinTileRows) {  // folds away: the code generator's row counts are constants
-    Linear3Tiled(x, gain, eps, rows, k, w0, b0, res0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2, normed_out);
+    Linear3Tiled(x, gain, eps, computed.begin, computed.end, k, w0, b0, res0, out0, n0, w1, b1, out1, n1, w2, b2,
+                 out2, n2, normed_out);
     return;
   }
   const bool weights_aligned = (k & 7) == 0 && Aligned16(w0) && (n1 == 0 || Aligned16(w1)) &&
                                (n2 == 0 || Aligned16(w2));
-  for (int64_t r = 0; r < rows; ++r) {
+  for (int64_t r = computed.begin; r < computed.end; ++r) {
     if (gain) {
       NormRowToShared(x + r * k, gain, eps, k);
       if (normed_out && BlockId() == 0) {
@@ -831,9 +842,10 @@ UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, 
 // selects the top k and writes the weights and indices.
 UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, const uint16_t* w, const uint16_t* b,
                               float* routing_weights, int32_t* indices, float* normed_out, int64_t rows, int64_t d,
-                              int64_t experts, int64_t top_k) {
+                              int64_t experts, int64_t top_k, const int32_t* live) {
   const bool vec = (d & 7) == 0 && Aligned16(w);
-  for (int64_t r = BlockId(); r < rows; r += BlockCount()) {
+  const int64_t live_rows = MoecLiveRows(live, rows);
+  for (int64_t r = BlockId(); r < live_rows; r += BlockCount()) {
     NormRowToShared(x + r * d, gain, eps, d);
     if (normed_out) {
       for (int64_t i = ThreadId(); i < d; i += BlockSize()) normed_out[r * d + i] = g_row[i];
@@ -875,9 +887,9 @@ UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, c
 // grid-stride over rows * (width / head_dim) * head_dim / 2; the angle is
 // reduced in double, sin/cos are float polynomials.
 UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out, int64_t rows, int64_t width,
-                            int64_t head_dim, const float* inv_freq, float concentration) {
+                            int64_t head_dim, const float* inv_freq, float concentration, const int32_t* live) {
   const int64_t half = head_dim / 2, heads = width / head_dim;
-  const int64_t total = rows * heads * half, stride = GridThreads();
+  const int64_t total = MoecLiveRows(live, rows) * heads * half, stride = GridThreads();
   for (int64_t e = GlobalThread(); e < total; e += stride) {
     const int64_t i = e % half, h = (e / half) % heads, r = e / (half * heads);
     const int64_t at = r * width + h * head_dim + i;
@@ -909,14 +921,13 @@ UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out
 // warp per query head of the group (warps stride over the group), walking
 // the keys in tiles of one key per lane (head dimensions 64 and 128,
 // AttendKeyTiles) or one key at a time (others up to 512, AttendKeyByKey).
-// Later: split-K (flash-decoding) over blocks for long contexts, which needs
-// a workspace from the memory plan.
+// Long contexts at decode use the split-KV forms below.
 UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                                  float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
                                  float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
-                                 int64_t capacity, int64_t window, float scale) {
+                                 int64_t capacity, int64_t window, float scale, const int32_t* live) {
   Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                      capacity, window, scale, nullptr, 1);
+                      capacity, window, scale, nullptr, 1, live);
 }
 
 // The same with bf16 caches (the GPU targets' default).
@@ -924,9 +935,9 @@ UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, cons
                                             uint16_t* key_cache, uint16_t* value_cache, const int32_t* slots,
                                             const int32_t* positions, float* out, int64_t rows, int64_t heads,
                                             int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
-                                            float scale) {
+                                            float scale, const int32_t* live) {
   Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                       capacity, window, scale, nullptr, 1);
+                       capacity, window, scale, nullptr, 1, live);
 }
 
 // Split-KV forms (GPU only; the schedule picks them for decode): the keys of
@@ -938,9 +949,9 @@ UK_EXPORT void moec_uk_attention_split(const float* q, const float* k, const flo
                                        float* key_cache, float* value_cache, const int32_t* slots,
                                        const int32_t* positions, float* out, int64_t rows, int64_t heads,
                                        int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                                       float* workspace, int64_t splits) {
+                                       float* workspace, int64_t splits, const int32_t* live) {
   Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                      capacity, window, scale, workspace, splits);
+                      capacity, window, scale, workspace, splits, live);
 }
 
 UK_EXPORT void moec_uk_attention_bf16_cache_split(const float* q, const float* k, const float* v,
@@ -948,9 +959,9 @@ UK_EXPORT void moec_uk_attention_bf16_cache_split(const float* q, const float* k
                                                   const int32_t* slots, const int32_t* positions, float* out,
                                                   int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
                                                   int64_t capacity, int64_t window, float scale, float* workspace,
-                                                  int64_t splits) {
+                                                  int64_t splits, const int32_t* live) {
   Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                       capacity, window, scale, workspace, splits);
+                       capacity, window, scale, workspace, splits, live);
 }
 
 // Routed gate_up with the clamped SwiGLU epilogue:
@@ -965,15 +976,18 @@ UK_EXPORT void moec_uk_attention_bf16_cache_split(const float* q, const float* k
 // matrix tiles instead (ExpertGateUpTiled).
 UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, const uint8_t* weight,
                                       const uint16_t* bias, float* activation, int64_t rows, int64_t top_k,
-                                      int64_t d, int64_t intermediate, int64_t experts, float limit, float alpha) {
+                                      int64_t d, int64_t intermediate, int64_t experts, float limit, float alpha,
+                                      const int32_t* live) {
+  const int64_t live_rows = MoecLiveRows(live, rows);
   if (rows >= kMinTileRows) {
-    ExpertGateUpTiled(x, indices, weight, bias, activation, rows, top_k, d, intermediate, experts, limit, alpha);
+    ExpertGateUpTiled(x, indices, weight, bias, activation, live_rows, top_k, d, intermediate, experts, limit,
+                      alpha);
     return;
   }
   const int64_t out_rows = 2 * intermediate;
   const int64_t blocks_per_row = d / 32;
   const uint8_t* scales = weight + experts * out_rows * blocks_per_row * 16;
-  const int64_t total = rows * top_k * intermediate, stride = GridWarps();
+  const int64_t total = live_rows * top_k * intermediate, stride = GridWarps();
   for (int64_t u = GlobalWarp(); u < total; u += stride) {
     const int64_t i = u % intermediate, rj = u / intermediate, r = rj / top_k;
     const int64_t e = indices[rj];
@@ -1028,15 +1042,17 @@ UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, co
 // instead (ExpertDownTiled).
 UK_EXPORT void moec_uk_expert_down(const float* activation, const float* routing_weights, const int32_t* indices,
                                    const uint8_t* weight, const uint16_t* bias, const float* residual, float* out,
-                                   int64_t rows, int64_t top_k, int64_t intermediate, int64_t d, int64_t experts) {
+                                   int64_t rows, int64_t top_k, int64_t intermediate, int64_t d, int64_t experts,
+                                   const int32_t* live) {
+  const int64_t live_rows = MoecLiveRows(live, rows);
   if (rows >= kMinTileRows) {
-    ExpertDownTiled(activation, routing_weights, indices, weight, bias, residual, out, rows, top_k, intermediate, d,
-                    experts);
+    ExpertDownTiled(activation, routing_weights, indices, weight, bias, residual, out, live_rows, top_k,
+                    intermediate, d, experts);
     return;
   }
   const int64_t blocks_per_row = intermediate / 32;
   const uint8_t* scales = weight + experts * d * blocks_per_row * 16;
-  const int64_t total = rows * d, stride = GridWarps();
+  const int64_t total = live_rows * d, stride = GridWarps();
   for (int64_t u = GlobalWarp(); u < total; u += stride) {
     const int64_t r = u / d, c = u % d;
     float part = 0, biases = 0;
@@ -1054,10 +1070,12 @@ UK_EXPORT void moec_uk_expert_down(const float* activation, const float* routing
   }
 }
 
-// out = a + b. Thread mapping: element-wise, grid-stride over n.
-UK_EXPORT void moec_uk_add(const float* a, const float* b, float* out, int64_t n) {
-  const int64_t stride = GridThreads();
-  for (int64_t i = GlobalThread(); i < n; i += stride) out[i] = a[i] + b[i];
+// out = a + b over the live rows (n elements in `rows` rows). Thread
+// mapping: element-wise, grid-stride.
+UK_EXPORT void moec_uk_add(const float* a, const float* b, float* out, int64_t n, int64_t rows,
+                           const int32_t* live) {
+  const int64_t stride = GridThreads(), live_n = n / rows * MoecLiveRows(live, rows);
+  for (int64_t i = GlobalThread(); i < live_n; i += stride) out[i] = a[i] + b[i];
 }
 
 UK_END_EXPORTS

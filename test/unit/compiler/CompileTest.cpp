@@ -149,6 +149,32 @@ TEST_F(SyntheticCompileTest, ProbeOfSmallModelsAndDeterminism) {
   for (const char* name : {"synthetic.moex", "probed.moex", "again.moex"}) std::remove(TempPath(name).c_str());
 }
 
+// The live rows: a call computes only its real rows and, without all_logits,
+// the unembedding of the last one. The logits read must be bit for bit those
+// of a call that computes every row.
+TEST_F(SyntheticCompileTest, LiveRowsGiveTheLogitsOfEveryRow) {
+  moert::Result<moert::Artifact> artifact = moert::Artifact::Open(TempPath("stored.moex"));
+  ASSERT_TRUE(artifact.ok()) << artifact.status().ToString();
+  auto program = moert::exec::Program::Create(artifact->manifest(), Segments(*artifact), {});
+  ASSERT_TRUE(program.ok()) << program.status().ToString();
+  auto created = moert::exec::Session::Create(*program, {2, false});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  moert::exec::Session& session = **created;
+  const size_t vocab = (*program)->vocab_size();
+  // 13 tokens: a full chunk of 8, then 5 live rows of 8.
+  const std::vector<int32_t> prompt = {5, 17, 2, 99, 41, 8, 63, 120, 7, 7, 33, 250, 1};
+  std::vector<float> all(prompt.size() * vocab);
+  ASSERT_TRUE(session.Prefill(0, prompt.data(), prompt.size(), all.data()).ok());
+  auto row = [&](size_t r) { return std::vector<float>(all.begin() + r * vocab, all.begin() + (r + 1) * vocab); };
+  auto logits = [&] { return std::vector<float>(session.logits(0), session.logits(0) + vocab); };
+  EXPECT_EQ(logits(), row(12));
+  for (const size_t count : {size_t{13}, size_t{8}, size_t{3}, size_t{1}}) {
+    ASSERT_TRUE(session.ResetSlot(0).ok());
+    ASSERT_TRUE(session.Prefill(0, prompt.data(), count).ok());
+    EXPECT_EQ(logits(), row(count - 1)) << count << " tokens, last row only";
+  }
+}
+
 TEST(SyntheticProbeTest, OnlySmallModelsGetAProbe) {
   EXPECT_TRUE(SyntheticProbeFits(*gptoss::PresetConfig("tiny")));
   EXPECT_FALSE(SyntheticProbeFits(*gptoss::PresetConfig("20b")));

@@ -117,6 +117,8 @@ void Describe(ArtifactWriter& w) {
       {"normed", moex::BufferKind::ACTIVATION, kPrefillRows * 64 * 4, 64, -1, 1024});
   w.addBuffer({"k_cache.0", moex::BufferKind::KV_CACHE, 2 * 256 * 2 * 16 * 2});
   w.addBuffer({"v_cache.0", moex::BufferKind::KV_CACHE, 2 * 256 * 2 * 16 * 2});
+  uint32_t liveRows = io("prefill.live_rows", moex::BufferKind::INPUT, 8);
+  uint32_t dLiveRows = io("decode.live_rows", moex::BufferKind::INPUT, 8);
   w.setActivationArenaSize(2048);
 
   auto plan = [&](uint32_t rows, uint32_t t, uint32_t l) {
@@ -131,8 +133,8 @@ void Describe(ArtifactWriter& w) {
     return d;
   };
   w.addEntryPoint({"prefill", kPrefillRows, tokens, positions, slots, logits,
-                   plan(kPrefillRows, tokens, logits)});
-  w.addEntryPoint({"decode", 2, dTokens, dPositions, dSlots, dLogits, plan(2, dTokens, dLogits)});
+                   plan(kPrefillRows, tokens, logits), liveRows});
+  w.addEntryPoint({"decode", 2, dTokens, dPositions, dSlots, dLogits, plan(2, dTokens, dLogits), dLiveRows});
   w.setTokenizer({ranks, "o200k_harmony"});
   w.setProbe({{1, 2, 3}, probeLogits, 2e-3f});
 }
@@ -209,7 +211,7 @@ TEST(ArtifactWriterTest, RoundTripsEveryKindOfEntry) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(a.segment(2).data), 4), "\x7f" "ELF");
 
   // Buffers, entry points, dispatches.
-  EXPECT_EQ(m.buffers()->size(), 14u);
+  EXPECT_EQ(m.buffers()->size(), 16u);
   EXPECT_EQ(m.buffers()->Get(9)->alignment(), 256u);
   EXPECT_EQ(m.buffers()->Get(11)->arena_offset(), 1024u);
   EXPECT_EQ(m.activation_arena_size(), 2048u);
@@ -217,6 +219,7 @@ TEST(ArtifactWriterTest, RoundTripsEveryKindOfEntry) {
   const moex::EntryPoint* decode = m.entry_points()->Get(1);
   EXPECT_EQ(decode->name()->str(), "decode");
   EXPECT_EQ(decode->rows(), 2u);
+  EXPECT_EQ(m.buffers()->Get(decode->live_rows())->name()->str(), "decode.live_rows");
   ASSERT_EQ(decode->dispatches()->size(), 3u);
   const moex::Dispatch* lmHead = decode->dispatches()->Get(2);
   EXPECT_EQ(lmHead->kernel(), 2u);
@@ -330,7 +333,8 @@ TEST(ArtifactWriterTest, UnverifiedDamageIsCaughtByTheReaderAndMoertRun) {
   Describe(w);
   // A binding past its buffer, written with verification off on purpose.
   w.addEntryPoint({"broken", 2, 4, 5, 6, 7, {{0, 1, 1, 1, 1, {{10, 0, 4096}, {9, 0, 256},
-                                                               {7, 0, 256}}, {}}}});
+                                                               {7, 0, 256}}, {}}},
+                   /*live_rows=*/15});
   std::string path = TempPath("damaged.moex");
   WriteOptions unverified;
   unverified.verify = false;

@@ -126,7 +126,7 @@ TEST(ArtifactTest, RefusesUnsupportedVersion) {
   std::string bytes = BuildTestArtifact();
   testing::PutU32(bytes, 8, 7);
   testing::Reseal(bytes);
-  EXPECT_REFUSED(bytes, "format version 7 is not supported: this moert reads version 1");
+  EXPECT_REFUSED(bytes, StrCat("format version 7 is not supported: this moert reads version ", kFormatVersion));
   Result<Artifact> artifact = Artifact::OpenBuffer(bytes);
   EXPECT_EQ(artifact.status().code(), StatusCode::kUnimplemented);
 }

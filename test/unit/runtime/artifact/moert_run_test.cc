@@ -81,12 +81,13 @@ TEST(MoertRunTest, InspectPrintsEveryPart) {
            "weights: 2, 196 bytes",
            "  [0] ELF_SHARED_OBJECT in segment 1",
            "    [1] lm_head symbol moe_k1, 3 bindings, 0 constants",
-           "buffers: 7, 1 ACTIVATION (256 bytes), 1 KV_CACHE (512 bytes), 1 WEIGHT (128 bytes), "
-           "3 INPUT (24 bytes), 1 OUTPUT (128 bytes)",
+           "buffers: 8, 1 ACTIVATION (256 bytes), 1 KV_CACHE (512 bytes), 1 WEIGHT (128 bytes), "
+           "4 INPUT (32 bytes), 1 OUTPUT (128 bytes)",
            "activation arena: 256 bytes",
            "tokenizer: o200k_harmony, ranks in segment 2",
            "probe: 2 tokens, logits in segment 3",
-           "entry point \"prefill\": rows 2, tokens \"tokens\"",
+           "entry point \"prefill\": rows 2, tokens \"tokens\", positions \"positions\", slots \"slots\", "
+           "live rows \"live_rows\", logits \"logits\"",
            "2 dispatches",
            "  [0] embed (image 0 kernel 0) workgroups 2x1x1 bindings {tokens[0, +8), "
            "w.f32[0, +128), hidden[0, +256)} constants {16}",
@@ -131,9 +132,9 @@ TEST(MoertRunTest, RefusesDamagedArtifacts) {
   ExpectRefused("magic.moex", magic, "bad magic");
 
   std::string version = good;
-  testing::PutU32(version, 8, 2);
+  testing::PutU32(version, 8, kFormatVersion + 1);
   testing::Reseal(version);
-  ExpectRefused("version.moex", version, "format version 2 is not supported");
+  ExpectRefused("version.moex", version, StrCat("format version ", kFormatVersion + 1, " is not supported"));
 
   std::string checksum = good;
   checksum[kHeaderSize + 40] ^= 1;

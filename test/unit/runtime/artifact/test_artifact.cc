@@ -76,6 +76,7 @@ std::string BuildTestArtifact(const TestArtifactSpec& spec) {
       moex::CreateBufferDirect(fbb, "w.f32", moex::BufferKind::WEIGHT, 128, 64, 0),
       moex::CreateBufferDirect(fbb, "hidden", moex::BufferKind::ACTIVATION, 256, 64, -1, 0),
       moex::CreateBufferDirect(fbb, "k_cache.0", moex::BufferKind::KV_CACHE, 512),
+      moex::CreateBufferDirect(fbb, "live_rows", moex::BufferKind::INPUT, 8),
   };
   std::vector<moex::Binding> b0 = {{0, 0, kRows * 4}, {4, 0, 128}, {5, 0, 256}};
   std::vector<moex::Binding> b1 = {{5, 0, 256}, {4, 0, 128}, {3, 0, spec.logits_binding_size}};
@@ -85,7 +86,7 @@ std::string BuildTestArtifact(const TestArtifactSpec& spec) {
       moex::CreateDispatchDirect(fbb, 0, 1, 1, 1, 1, &b1, nullptr),
   };
   std::vector<flatbuffers::Offset<moex::EntryPoint>> entries = {
-      moex::CreateEntryPointDirect(fbb, "prefill", kRows, 0, 1, 2, 3, &dispatches)};
+      moex::CreateEntryPointDirect(fbb, "prefill", kRows, 0, 1, 2, 3, &dispatches, /*live_rows=*/7)};
   std::vector<int32_t> probe_tokens = {1, 2};
   auto probe = moex::CreateProbeDirect(fbb, &probe_tokens, 3, 1e-3f);
   auto manifest = moex::CreateManifestDirect(

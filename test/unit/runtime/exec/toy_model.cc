@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "artifact/header.h"
 #include "base/file_map.h"
 
 namespace moert::testing {
@@ -64,7 +65,8 @@ std::unique_ptr<ToyModel> BuildToyModel(const ToyConfig& c) {
       moex::CreateDeviceImageDirect(fbb, moex::ImageFormat::ELF_SHARED_OBJECT, 1, &kernels)};
 
   // Buffers: 0-3 prefill inputs and logits, 4-7 decode's, 8 the KV cache,
-  // 9-10 weights, 11 the hidden activation.
+  // 9-10 weights, 11 the hidden activation, 12-13 prefill's and decode's live
+  // rows (which the toy kernels do not read).
   const uint32_t rows_p = c.prefill_rows, rows_d = c.decode_rows;
   const uint64_t kv_bytes = uint64_t{c.num_slots} * c.max_context * V * 4;
   const uint32_t max_rows = rows_p > rows_d ? rows_p : rows_d;
@@ -83,9 +85,11 @@ std::unique_ptr<ToyModel> BuildToyModel(const ToyConfig& c) {
       moex::CreateBufferDirect(fbb, "kv_cache", BufferKind::KV_CACHE, kv_bytes),
       moex::CreateBufferDirect(fbb, "embed", BufferKind::WEIGHT, e_bytes, 64, 0),
       moex::CreateBufferDirect(fbb, "lm_scale", BufferKind::WEIGHT, w_bytes, 64, 1),
-      moex::CreateBufferDirect(fbb, "hidden", BufferKind::ACTIVATION, hidden_bytes, 64, -1, 64)};
+      moex::CreateBufferDirect(fbb, "hidden", BufferKind::ACTIVATION, hidden_bytes, 64, -1, 64),
+      moex::CreateBufferDirect(fbb, "prefill.live_rows", BufferKind::INPUT, 8),
+      moex::CreateBufferDirect(fbb, "decode.live_rows", BufferKind::INPUT, 8)};
 
-  auto entry = [&](const char* name, uint32_t rows, uint32_t first) {
+  auto entry = [&](const char* name, uint32_t rows, uint32_t first, uint32_t live_rows) {
     using moex::Binding;
     const uint64_t in = rows * 4, hidden = uint64_t{rows} * V * 4, logits = hidden;
     std::vector<Binding> kv_write = {Binding(first, 0, in), Binding(first + 1, 0, in),
@@ -102,13 +106,13 @@ std::unique_ptr<ToyModel> BuildToyModel(const ToyConfig& c) {
         moex::CreateDispatchDirect(fbb, 0, 1, rows, 1, 1, &attend, &dims),
         moex::CreateDispatchDirect(fbb, 0, 2, rows, 2, 1, &head, &vocab)};
     return moex::CreateEntryPointDirect(fbb, name, rows, first, first + 1, first + 2, first + 3,
-                                        &dispatches);
+                                        &dispatches, live_rows);
   };
-  std::vector<flatbuffers::Offset<moex::EntryPoint>> entry_points = {entry("prefill", rows_p, 0)};
-  if (c.with_decode) entry_points.push_back(entry("decode", rows_d, 4));
+  std::vector<flatbuffers::Offset<moex::EntryPoint>> entry_points = {entry("prefill", rows_p, 0, 12)};
+  if (c.with_decode) entry_points.push_back(entry("decode", rows_d, 4, 13));
 
   auto manifest = moex::CreateManifestDirect(
-      fbb, 1, "toy", config, target, c.max_context, c.num_slots, &segments, 0, &weights, &images,
+      fbb, kFormatVersion, "toy", config, target, c.max_context, c.num_slots, &segments, 0, &weights, &images,
       &buffers, arena, &entry_points);
   moex::FinishManifestBuffer(fbb, manifest);
   model->manifest_bytes = fbb.Release();

@@ -26,54 +26,58 @@
 
 // The CPU microkernels: the GPU ones' parameters plus (workgroup, workgroups).
 extern "C" {
-void moec_uk_embedding(const uint16_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t);
+void moec_uk_embedding(const uint16_t*, const int32_t*, float*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
+                       int64_t);
 void moec_uk_linear3(const float*, const uint16_t*, float, int64_t, int64_t, const uint16_t*, const uint16_t*,
                      const float*, float*, int64_t, const uint16_t*, const uint16_t*, float*, int64_t,
-                     const uint16_t*, const uint16_t*, float*, int64_t, float*, int64_t, int64_t);
+                     const uint16_t*, const uint16_t*, float*, int64_t, float*, int64_t, const int32_t*, int64_t,
+                     int64_t);
 void moec_uk_router(const float*, const uint16_t*, float, const uint16_t*, const uint16_t*, float*, int32_t*, float*,
-                    int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
-void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, const float*, float, int64_t,
-                  int64_t);
+                    int64_t, int64_t, int64_t, int64_t, const int32_t*, int64_t, int64_t);
+void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, const float*, float,
+                  const int32_t*, int64_t, int64_t);
 void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*, const int32_t*,
-                       const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float, int64_t,
-                       int64_t);
+                       const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float,
+                       const int32_t*, int64_t, int64_t);
 void moec_uk_attention_bf16_cache(const float*, const float*, const float*, const uint16_t*, uint16_t*, uint16_t*,
                                   const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                  int64_t, float, int64_t, int64_t);
+                                  int64_t, float, const int32_t*, int64_t, int64_t);
 void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t, int64_t,
-                            int64_t, int64_t, int64_t, float, float, int64_t, int64_t);
+                            int64_t, int64_t, int64_t, float, float, const int32_t*, int64_t, int64_t);
 void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*, const float*,
-                         float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
-void moec_uk_add(const float*, const float*, float*, int64_t, int64_t, int64_t);
+                         float*, int64_t, int64_t, int64_t, int64_t, int64_t, const int32_t*, int64_t, int64_t);
+void moec_uk_add(const float*, const float*, float*, int64_t, int64_t, const int32_t*, int64_t, int64_t);
 }
 
 // The GPU microkernels as the two emulator builds export them.
 #define MOEC_DECLARE_GPU_UKERNELS(ns)                                                                              \
   namespace ns {                                                                                                   \
-  void moec_uk_embedding(const uint16_t*, const int32_t*, float*, int64_t, int64_t, int64_t);                      \
+  void moec_uk_embedding(const uint16_t*, const int32_t*, float*, int64_t, int64_t, int64_t, const int32_t*);      \
   void moec_uk_linear3(const float*, const uint16_t*, float, int64_t, int64_t, const uint16_t*, const uint16_t*,   \
                        const float*, float*, int64_t, const uint16_t*, const uint16_t*, float*, int64_t,           \
-                       const uint16_t*, const uint16_t*, float*, int64_t, float*);                                 \
+                       const uint16_t*, const uint16_t*, float*, int64_t, float*, int64_t, const int32_t*);        \
   void moec_uk_router(const float*, const uint16_t*, float, const uint16_t*, const uint16_t*, float*, int32_t*,    \
-                      float*, int64_t, int64_t, int64_t, int64_t);                                                 \
-  void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, const float*, float);         \
+                      float*, int64_t, int64_t, int64_t, int64_t, const int32_t*);                                 \
+  void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, const float*, float,          \
+                    const int32_t*);                                                                               \
   void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*,                \
                          const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,      \
-                         int64_t, float);                                                                          \
+                         int64_t, float, const int32_t*);                                                          \
   void moec_uk_attention_bf16_cache(const float*, const float*, const float*, const uint16_t*, uint16_t*,          \
                                     uint16_t*, const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t,  \
-                                    int64_t, int64_t, int64_t, float);                                             \
+                                    int64_t, int64_t, int64_t, float, const int32_t*);                             \
   void moec_uk_attention_split(const float*, const float*, const float*, const uint16_t*, float*, float*,          \
                                const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t,         \
-                               int64_t, int64_t, float, float*, int64_t);                                          \
+                               int64_t, int64_t, float, float*, int64_t, const int32_t*);                          \
   void moec_uk_attention_bf16_cache_split(const float*, const float*, const float*, const uint16_t*, uint16_t*,    \
                                           uint16_t*, const int32_t*, const int32_t*, float*, int64_t, int64_t,     \
-                                          int64_t, int64_t, int64_t, int64_t, float, float*, int64_t);             \
+                                          int64_t, int64_t, int64_t, int64_t, float, float*, int64_t,              \
+                                          const int32_t*);                                                         \
   void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t,      \
-                              int64_t, int64_t, int64_t, int64_t, float, float);                                   \
+                              int64_t, int64_t, int64_t, int64_t, float, float, const int32_t*);                   \
   void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*,            \
-                           const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t);                     \
-  void moec_uk_add(const float*, const float*, float*, int64_t);                                                   \
+                           const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, const int32_t*);     \
+  void moec_uk_add(const float*, const float*, float*, int64_t, int64_t, const int32_t*);                           \
   }
 MOEC_DECLARE_GPU_UKERNELS(warp32)
 MOEC_DECLARE_GPU_UKERNELS(warp64)
@@ -180,10 +184,10 @@ TEST_P(GpuUkernelsEmulated, Embedding) {
   const std::vector<uint16_t> table = RandomBf16(vocab * hidden, -1, 1, 1);
   const std::vector<int32_t> tokens = {3, 0, 10, -1, 7};
   std::vector<float> want(rows * hidden);
-  moec_uk_embedding(table.data(), tokens.data(), want.data(), rows, hidden, vocab, 0, 1);
+  moec_uk_embedding(table.data(), tokens.data(), want.data(), rows, hidden, vocab, nullptr, 0, 1);
   for (const Grid& grid : kGrids) {
     std::vector<float> got(rows * hidden, -9);
-    Launch(k, grid, [&] { k.embedding(table.data(), tokens.data(), got.data(), rows, hidden, vocab); });
+    Launch(k, grid, [&] { k.embedding(table.data(), tokens.data(), got.data(), rows, hidden, vocab, nullptr); });
     EXPECT_EQ(got, want);
   }
 }
@@ -209,13 +213,13 @@ TEST_P(GpuUkernelsEmulated, Linear3) {
         std::vector<float> want0(rows * n0), want1(rows * n1), want2(rows * n2), want_norm(rows * depth);
         moec_uk_linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), want0.data(), n0,
                         w1.data(), b1.data(), want1.data(), n1, w2.data(), b2.data(), want2.data(), n2,
-                        norm ? want_norm.data() : nullptr, 0, 1);
+                        norm ? want_norm.data() : nullptr, 0, nullptr, 0, 1);
         for (const Grid& grid : kGrids) {
           std::vector<float> got0(rows * n0), got1(rows * n1), got2(rows * n2), got_norm(rows * depth);
           Launch(k, grid, [&] {
             k.linear3(x.data(), g, 1e-5f, rows, depth, w0.data(), b0.data(), res.data(), got0.data(), n0, w1.data(),
                       b1.data(), got1.data(), n1, w2.data(), b2.data(), got2.data(), n2,
-                      norm ? got_norm.data() : nullptr);
+                      norm ? got_norm.data() : nullptr, 0, nullptr);
           });
           const std::string what =
               std::to_string(rows) + " rows, k " + std::to_string(depth) + (norm ? ", normed" : "");
@@ -239,13 +243,13 @@ TEST_P(GpuUkernelsEmulated, Router) {
   std::vector<float> want_weights(rows * top_k), want_norm(rows * d);
   std::vector<int32_t> want_indices(rows * top_k);
   moec_uk_router(x.data(), gain.data(), 1e-5f, w.data(), b.data(), want_weights.data(), want_indices.data(),
-                 want_norm.data(), rows, d, experts, top_k, 0, 1);
+                 want_norm.data(), rows, d, experts, top_k, nullptr, 0, 1);
   for (const Grid& grid : kGrids) {
     std::vector<float> got_weights(rows * top_k), got_norm(rows * d);
     std::vector<int32_t> got_indices(rows * top_k);
     Launch(k, grid, [&] {
       k.router(x.data(), gain.data(), 1e-5f, w.data(), b.data(), got_weights.data(), got_indices.data(),
-               got_norm.data(), rows, d, experts, top_k);
+               got_norm.data(), rows, d, experts, top_k, nullptr);
     });
     EXPECT_EQ(got_indices, want_indices);
     ExpectClose(got_weights, want_weights, 1e-5, "routing weights");
@@ -261,11 +265,11 @@ TEST_P(GpuUkernelsEmulated, Rope) {
   std::vector<float> inv_freq(head_dim / 2);
   for (int64_t i = 0; i < head_dim / 2; ++i) inv_freq[i] = std::pow(150000.0f, -2.0f * i / head_dim);
   std::vector<float> want(rows * width);
-  moec_uk_rope(x.data(), positions.data(), want.data(), rows, width, head_dim, inv_freq.data(), 1.35f, 0, 1);
+  moec_uk_rope(x.data(), positions.data(), want.data(), rows, width, head_dim, inv_freq.data(), 1.35f, nullptr, 0, 1);
   for (const Grid& grid : kGrids) {
     std::vector<float> got(rows * width);
     Launch(k, grid, [&] {
-      k.rope(x.data(), positions.data(), got.data(), rows, width, head_dim, inv_freq.data(), 1.35f);
+      k.rope(x.data(), positions.data(), got.data(), rows, width, head_dim, inv_freq.data(), 1.35f, nullptr);
     });
     // Float polynomials for sin/cos against libm's: a few ulp.
     ExpectClose(got, want, 2e-6, "rope");
@@ -303,7 +307,8 @@ TEST_P(GpuUkernelsEmulated, Attention) {
     const std::string what = "d " + std::to_string(d) + " window " + std::to_string(c.window);
     std::vector<float> want(rows * heads * d, 0), want_k = key_cache, want_v = value_cache;
     moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), want_k.data(), want_v.data(), slots.data(),
-                      c.positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, 0, 1);
+                      c.positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, nullptr, 0,
+                      1);
     // bf16 caches: the same cache contents, rounded.
     const std::vector<uint16_t> key_cache16 = RandomBf16(key_cache.size(), -1, 1, 20),
                                 value_cache16 = RandomBf16(value_cache.size(), -1, 1, 21);
@@ -311,12 +316,12 @@ TEST_P(GpuUkernelsEmulated, Attention) {
     std::vector<uint16_t> want_k16 = key_cache16, want_v16 = value_cache16;
     moec_uk_attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), want_k16.data(), want_v16.data(),
                                  slots.data(), c.positions.data(), want16.data(), rows, heads, kv_heads, d,
-                                 c.capacity, c.window, scale, 0, 1);
+                                 c.capacity, c.window, scale, nullptr, 0, 1);
     for (const Grid& grid : kGrids) {
       std::vector<float> got(rows * heads * d, 0), got_k = key_cache, got_v = value_cache;
       Launch(k, grid, [&] {
         k.attention(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(), slots.data(),
-                    c.positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale);
+                    c.positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, nullptr);
       });
       ExpectClose(got, want, 1e-5, what + " output");
       EXPECT_EQ(got_k, want_k) << what;
@@ -327,7 +332,7 @@ TEST_P(GpuUkernelsEmulated, Attention) {
       Launch(k, grid, [&] {
         k.attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), got_k16.data(), got_v16.data(),
                                slots.data(), c.positions.data(), got16.data(), rows, heads, kv_heads, d, c.capacity,
-                               c.window, scale);
+                               c.window, scale, nullptr);
       });
       ExpectClose(got16, want16, 1e-5, what + " output, bf16 caches");
       EXPECT_EQ(got_k16, want_k16) << what << ", bf16 caches";
@@ -342,7 +347,7 @@ TEST_P(GpuUkernelsEmulated, Attention) {
         Launch(k, grid, [&] {
           k.attention_split(q.data(), key.data(), value.data(), sinks.data(), got_ks.data(), got_vs.data(),
                             slots.data(), c.positions.data(), got_split.data(), rows, heads, kv_heads, d, c.capacity,
-                            c.window, scale, workspace.data(), splits + 2);
+                            c.window, scale, workspace.data(), splits + 2, nullptr);
         });
         const std::string split_what = what + ", " + std::to_string(splits + 2) + " then " + std::to_string(splits) +
                                        " splits";
@@ -360,7 +365,8 @@ TEST_P(GpuUkernelsEmulated, Attention) {
         Launch(k, grid, [&] {
           k.attention_bf16_cache_split(q.data(), key.data(), value.data(), sinks.data(), got_ks16.data(),
                                        got_vs16.data(), slots.data(), c.positions.data(), got_split16.data(), rows,
-                                       heads, kv_heads, d, c.capacity, c.window, scale, workspace.data(), splits);
+                                       heads, kv_heads, d, c.capacity, c.window, scale, workspace.data(), splits,
+                                       nullptr);
         });
         ExpectClose(got_split16, want16, 1e-5, split_what + ", bf16 caches");
         EXPECT_EQ(got_vs16, want_v16) << split_what << ", bf16 caches";
@@ -400,12 +406,12 @@ TEST_P(GpuUkernelsEmulated, ExpertGateUp) {
     const std::vector<uint16_t> bias = RandomBf16(experts * 2 * intermediate, -0.5f, 0.5f, 24);
     std::vector<float> want(rows * top_k * intermediate, 42);
     moec_uk_expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), want.data(), rows, top_k, d,
-                           intermediate, experts, 7.0f, 1.702f, 0, 1);
+                           intermediate, experts, 7.0f, 1.702f, nullptr, 0, 1);
     for (const Grid& grid : kGrids) {
       std::vector<float> got(rows * top_k * intermediate, 42);
       Launch(k, grid, [&] {
         k.expert_gate_up(x.data(), indices.data(), weight.data(), bias.data(), got.data(), rows, top_k, d,
-                         intermediate, experts, 7.0f, 1.702f);
+                         intermediate, experts, 7.0f, 1.702f, nullptr);
       });
       ExpectClose(got, want, rows >= kMinTileRows ? kTileTolerance : 1e-5,
                   std::to_string(rows) + " rows: gate_up activations");
@@ -425,12 +431,12 @@ TEST_P(GpuUkernelsEmulated, ExpertDown) {
     const std::vector<uint16_t> bias = RandomBf16(experts * d, -0.5f, 0.5f, 29);
     std::vector<float> want(rows * d);
     moec_uk_expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(),
-                        residual.data(), want.data(), rows, top_k, intermediate, d, experts, 0, 1);
+                        residual.data(), want.data(), rows, top_k, intermediate, d, experts, nullptr, 0, 1);
     for (const Grid& grid : kGrids) {
       std::vector<float> got(rows * d);
       Launch(k, grid, [&] {
         k.expert_down(activation.data(), routing.data(), indices.data(), weight.data(), bias.data(),
-                      residual.data(), got.data(), rows, top_k, intermediate, d, experts);
+                      residual.data(), got.data(), rows, top_k, intermediate, d, experts, nullptr);
       });
       ExpectClose(got, want, rows >= kMinTileRows ? kTileTolerance : 1e-5,
                   std::to_string(rows) + " rows: down with residual");
@@ -443,11 +449,220 @@ TEST_P(GpuUkernelsEmulated, Add) {
   const int64_t n = 1000;
   const std::vector<float> a = RandomFloats(n, -1, 1, 30), b = RandomFloats(n, -1, 1, 31);
   std::vector<float> want(n);
-  moec_uk_add(a.data(), b.data(), want.data(), n, 0, 1);
+  moec_uk_add(a.data(), b.data(), want.data(), n, 1, nullptr, 0, 1);
   for (const Grid& grid : kGrids) {
     std::vector<float> got(n);
-    Launch(k, grid, [&] { k.add(a.data(), b.data(), got.data(), n); });
+    Launch(k, grid, [&] { k.add(a.data(), b.data(), got.data(), n, 1, nullptr); });
     EXPECT_EQ(got, want);
+  }
+}
+
+// The live rows (targets/ukernels/common/live_rows.h): both kernel families
+// compute rows [begin, end) exactly as they do in a call where every row is
+// live, and leave every other row of their outputs as it was.
+constexpr float kUntouched = 1234.5f;
+
+// Rows of `width` values: rows [begin, end) of `got` match `want` (a call
+// over every row), the rest still hold kUntouched.
+void ExpectLiveRows(const std::vector<float>& got, const std::vector<float>& want, int64_t width, int64_t begin,
+                    int64_t end, double tolerance, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  const int64_t rows = static_cast<int64_t>(got.size()) / width;
+  for (int64_t r = 0; r < rows; ++r) {
+    const std::vector<float> row(got.begin() + r * width, got.begin() + (r + 1) * width);
+    if (r >= begin && r < end) {
+      ExpectClose(row, std::vector<float>(want.begin() + r * width, want.begin() + (r + 1) * width), tolerance,
+                  what + ", live row " + std::to_string(r));
+    } else {
+      EXPECT_EQ(row, std::vector<float>(width, kUntouched)) << what << ": row " << r << " is not live";
+    }
+  }
+}
+
+TEST_P(GpuUkernelsEmulated, LiveRowsBoundTheWork) {
+  const GpuUkernels& k = GetParam();
+  const Grid grid = kGrids[1];
+  auto untouched = [](size_t n) { return std::vector<float>(n, kUntouched); };
+
+  // linear3, one warp per output (3 rows) and matrix tiles (70 rows); the
+  // unembedding form (logits_only) starts at live[1], inside a row tile.
+  for (const int64_t rows : {int64_t{3}, int64_t{70}}) {
+    const int64_t depth = 96, n0 = 40, n1 = 8, n2 = 24;
+    const std::vector<float> x = RandomFloats(rows * depth, -2, 2, 40);
+    const std::vector<uint16_t> gain = RandomBf16(depth, 0.8f, 1.2f, 41), w0 = RandomBf16(n0 * depth, -1, 1, 42),
+                                w1 = RandomBf16(n1 * depth, -1, 1, 43), w2 = RandomBf16(n2 * depth, -1, 1, 44);
+    std::vector<float> all0(rows * n0), all1(rows * n1), all2(rows * n2);
+    moec_uk_linear3(x.data(), gain.data(), 1e-5f, rows, depth, w0.data(), nullptr, nullptr, all0.data(), n0,
+                    w1.data(), nullptr, all1.data(), n1, w2.data(), nullptr, all2.data(), n2, nullptr, 0, nullptr, 0,
+                    1);
+    const int32_t end = rows == 3 ? 2 : 50, begin = rows == 3 ? 1 : 37;
+    for (const int64_t logits_only : {int64_t{0}, int64_t{1}}) {
+      const int32_t live[2] = {end, begin};
+      const int64_t first = logits_only ? begin : 0;
+      const std::string what = std::to_string(rows) + " rows" + (logits_only ? ", logits only" : "");
+      const double tolerance = rows >= kMinTileRows ? kTileTolerance : kTolerance;
+      std::vector<float> cpu0 = untouched(all0.size()), cpu1 = untouched(all1.size()), cpu2 = untouched(all2.size());
+      moec_uk_linear3(x.data(), gain.data(), 1e-5f, rows, depth, w0.data(), nullptr, nullptr, cpu0.data(), n0,
+                      w1.data(), nullptr, cpu1.data(), n1, w2.data(), nullptr, cpu2.data(), n2, nullptr, logits_only,
+                      live, 0, 1);
+      ExpectLiveRows(cpu0, all0, n0, first, end, 0, "CPU linear3, " + what);
+      ExpectLiveRows(cpu2, all2, n2, first, end, 0, "CPU linear3, " + what);
+      std::vector<float> got0 = untouched(all0.size()), got1 = untouched(all1.size()), got2 = untouched(all2.size());
+      Launch(k, grid, [&] {
+        k.linear3(x.data(), gain.data(), 1e-5f, rows, depth, w0.data(), nullptr, nullptr, got0.data(), n0, w1.data(),
+                  nullptr, got1.data(), n1, w2.data(), nullptr, got2.data(), n2, nullptr, logits_only, live);
+      });
+      ExpectLiveRows(got0, all0, n0, first, end, tolerance, "GPU linear3, " + what);
+      ExpectLiveRows(got1, all1, n1, first, end, tolerance, "GPU linear3, " + what);
+      ExpectLiveRows(got2, all2, n2, first, end, tolerance, "GPU linear3, " + what);
+    }
+  }
+
+  // Embedding, router and rope: 4 rows, 3 live.
+  {
+    const int64_t rows = 4, hidden = 64, vocab = 11, experts = 8, top_k = 2, head_dim = 32;
+    const int32_t live[2] = {3, 0};
+    const std::vector<uint16_t> table = RandomBf16(vocab * hidden, -1, 1, 45);
+    const std::vector<int32_t> tokens = {3, 9, 10, 4};
+    std::vector<float> all(rows * hidden), cpu = untouched(all.size()), got = untouched(all.size());
+    moec_uk_embedding(table.data(), tokens.data(), all.data(), rows, hidden, vocab, nullptr, 0, 1);
+    moec_uk_embedding(table.data(), tokens.data(), cpu.data(), rows, hidden, vocab, live, 0, 1);
+    Launch(k, grid, [&] { k.embedding(table.data(), tokens.data(), got.data(), rows, hidden, vocab, live); });
+    ExpectLiveRows(cpu, all, hidden, 0, 3, 0, "CPU embedding");
+    ExpectLiveRows(got, all, hidden, 0, 3, 0, "GPU embedding");
+
+    const std::vector<float> x = RandomFloats(rows * hidden, -2, 2, 46);
+    const std::vector<uint16_t> gain = RandomBf16(hidden, 0.8f, 1.2f, 47), w = RandomBf16(experts * hidden, -1, 1, 48),
+                                b = RandomBf16(experts, -0.5f, 0.5f, 49);
+    std::vector<float> all_weights(rows * top_k), cpu_weights = untouched(all_weights.size()),
+                                                  got_weights = untouched(all_weights.size());
+    std::vector<int32_t> indices(rows * top_k);
+    moec_uk_router(x.data(), gain.data(), 1e-5f, w.data(), b.data(), all_weights.data(), indices.data(), nullptr,
+                   rows, hidden, experts, top_k, nullptr, 0, 1);
+    moec_uk_router(x.data(), gain.data(), 1e-5f, w.data(), b.data(), cpu_weights.data(), indices.data(), nullptr,
+                   rows, hidden, experts, top_k, live, 0, 1);
+    Launch(k, grid, [&] {
+      k.router(x.data(), gain.data(), 1e-5f, w.data(), b.data(), got_weights.data(), indices.data(), nullptr, rows,
+               hidden, experts, top_k, live);
+    });
+    ExpectLiveRows(cpu_weights, all_weights, top_k, 0, 3, 0, "CPU router");
+    ExpectLiveRows(got_weights, all_weights, top_k, 0, 3, 1e-5, "GPU router");
+
+    const std::vector<int32_t> positions = {5, 6, 7, 8};
+    std::vector<float> inv_freq(head_dim / 2);
+    for (int64_t i = 0; i < head_dim / 2; ++i) inv_freq[i] = std::pow(150000.0f, -2.0f * i / head_dim);
+    std::vector<float> all_rope(rows * hidden), cpu_rope = untouched(all_rope.size()),
+                                                got_rope = untouched(all_rope.size());
+    moec_uk_rope(x.data(), positions.data(), all_rope.data(), rows, hidden, head_dim, inv_freq.data(), 1.2f, nullptr,
+                 0, 1);
+    moec_uk_rope(x.data(), positions.data(), cpu_rope.data(), rows, hidden, head_dim, inv_freq.data(), 1.2f, live, 0,
+                 1);
+    Launch(k, grid, [&] {
+      k.rope(x.data(), positions.data(), got_rope.data(), rows, hidden, head_dim, inv_freq.data(), 1.2f, live);
+    });
+    ExpectLiveRows(cpu_rope, all_rope, hidden, 0, 3, 0, "CPU rope");
+    ExpectLiveRows(got_rope, all_rope, hidden, 0, 3, 2e-6, "GPU rope");
+  }
+
+  // Attention (and its split-KV form): rows 0-2 continue slot 0, rows 3-4
+  // start slot 1; 4 live rows leave row 4's key out of the cache too.
+  {
+    const int64_t rows = 6, heads = 4, kv_heads = 2, d = 64, capacity = 16;
+    const int32_t live[2] = {4, 0};
+    const std::vector<int32_t> slots = {0, 0, 0, 1, 1, 0}, positions = {3, 4, 5, 0, 1, -1};
+    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 50),
+                             key = RandomFloats(rows * kv_heads * d, -1, 1, 51),
+                             value = RandomFloats(rows * kv_heads * d, -1, 1, 52);
+    const std::vector<uint16_t> sinks = RandomBf16(heads, -1, 1, 53);
+    const std::vector<float> cache = RandomFloats(2 * capacity * kv_heads * d, -1, 1, 54);
+    const float scale = 0.125f;
+    std::vector<float> all(rows * heads * d), all_k = cache, all_v = cache;
+    moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), all_k.data(), all_v.data(), slots.data(),
+                      positions.data(), all.data(), rows, heads, kv_heads, d, capacity, 0, scale, nullptr, 0, 1);
+    std::vector<float> cpu = untouched(all.size()), cpu_k = cache, cpu_v = cache;
+    moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), cpu_k.data(), cpu_v.data(), slots.data(),
+                      positions.data(), cpu.data(), rows, heads, kv_heads, d, capacity, 0, scale, live, 0, 1);
+    ExpectLiveRows(cpu, all, heads * d, 0, 4, 0, "CPU attention");
+    // Row 4 (slot 1, position 1) appended nothing.
+    const size_t row4_key = static_cast<size_t>(((1 * capacity + 1) * kv_heads) * d);
+    EXPECT_EQ(std::vector<float>(cpu_k.begin() + row4_key, cpu_k.begin() + row4_key + kv_heads * d),
+              std::vector<float>(cache.begin() + row4_key, cache.begin() + row4_key + kv_heads * d));
+    std::vector<float> got = untouched(all.size()), got_k = cache, got_v = cache;
+    Launch(k, grid, [&] {
+      k.attention(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(), slots.data(),
+                  positions.data(), got.data(), rows, heads, kv_heads, d, capacity, 0, scale, live);
+    });
+    ExpectLiveRows(got, all, heads * d, 0, 4, 1e-5, "GPU attention");
+    EXPECT_EQ(got_k, cpu_k);
+    EXPECT_EQ(got_v, cpu_v);
+    const int64_t splits = 3;
+    std::vector<float> workspace(MOEC_SPLIT_KV_COUNTERS + rows * heads * splits * (d + 2), 0.0f);
+    std::vector<float> split = untouched(all.size()), split_k = cache, split_v = cache;
+    Launch(k, grid, [&] {
+      k.attention_split(q.data(), key.data(), value.data(), sinks.data(), split_k.data(), split_v.data(), slots.data(),
+                        positions.data(), split.data(), rows, heads, kv_heads, d, capacity, 0, scale,
+                        workspace.data(), splits, live);
+    });
+    ExpectLiveRows(split, all, heads * d, 0, 4, 1e-5, "GPU split-KV attention");
+    EXPECT_EQ(split_k, cpu_k);
+    EXPECT_EQ(std::vector<float>(workspace.begin(), workspace.begin() + MOEC_SPLIT_KV_COUNTERS),
+              std::vector<float>(MOEC_SPLIT_KV_COUNTERS, 0.0f));
+  }
+
+  // The routed experts, per warp (3 rows) and in matrix tiles (40 rows).
+  for (const int64_t rows : {int64_t{3}, int64_t{40}}) {
+    const int64_t top_k = 2, d = 64, intermediate = 64, experts = 4;
+    const int32_t end = rows == 3 ? 2 : 27;
+    const int32_t live[2] = {end, 0};
+    const double tolerance = rows >= kMinTileRows ? kTileTolerance : 1e-5;
+    const std::vector<int32_t> indices = RoutingIndices(rows, top_k, experts, 55);
+    const std::vector<float> x = RandomFloats(rows * d, -1, 1, 56);
+    const std::vector<uint8_t> gate_up = RandomMxfp4(experts * 2 * intermediate, d, 57),
+                               down = RandomMxfp4(experts * d, intermediate, 58);
+    const std::vector<uint16_t> gate_up_bias = RandomBf16(experts * 2 * intermediate, -0.5f, 0.5f, 59),
+                                down_bias = RandomBf16(experts * d, -0.5f, 0.5f, 60);
+    // Activations start from kUntouched: the invalid choice (row 0's
+    // second) stays so in every run.
+    std::vector<float> all = untouched(rows * top_k * intermediate), cpu = all, got = all;
+    moec_uk_expert_gate_up(x.data(), indices.data(), gate_up.data(), gate_up_bias.data(), all.data(), rows, top_k, d,
+                           intermediate, experts, 7.0f, 1.702f, nullptr, 0, 1);
+    moec_uk_expert_gate_up(x.data(), indices.data(), gate_up.data(), gate_up_bias.data(), cpu.data(), rows, top_k, d,
+                           intermediate, experts, 7.0f, 1.702f, live, 0, 1);
+    Launch(k, grid, [&] {
+      k.expert_gate_up(x.data(), indices.data(), gate_up.data(), gate_up_bias.data(), got.data(), rows, top_k, d,
+                       intermediate, experts, 7.0f, 1.702f, live);
+    });
+    const std::string what = std::to_string(rows) + " rows";
+    ExpectLiveRows(cpu, all, top_k * intermediate, 0, end, 0, "CPU gate_up, " + what);
+    ExpectLiveRows(got, all, top_k * intermediate, 0, end, tolerance, "GPU gate_up, " + what);
+
+    const std::vector<float> routing = RandomFloats(rows * top_k, 0, 1, 61),
+                             residual = RandomFloats(rows * d, -1, 1, 62);
+    const std::vector<float> activation = RandomFloats(rows * top_k * intermediate, -2, 2, 63);
+    std::vector<float> all_down(rows * d), cpu_down = untouched(all_down.size()), got_down = untouched(all_down.size());
+    moec_uk_expert_down(activation.data(), routing.data(), indices.data(), down.data(), down_bias.data(),
+                        residual.data(), all_down.data(), rows, top_k, intermediate, d, experts, nullptr, 0, 1);
+    moec_uk_expert_down(activation.data(), routing.data(), indices.data(), down.data(), down_bias.data(),
+                        residual.data(), cpu_down.data(), rows, top_k, intermediate, d, experts, live, 0, 1);
+    Launch(k, grid, [&] {
+      k.expert_down(activation.data(), routing.data(), indices.data(), down.data(), down_bias.data(), residual.data(),
+                    got_down.data(), rows, top_k, intermediate, d, experts, live);
+    });
+    ExpectLiveRows(cpu_down, all_down, d, 0, end, 0, "CPU down, " + what);
+    ExpectLiveRows(got_down, all_down, d, 0, end, tolerance, "GPU down, " + what);
+  }
+
+  // add: 10 rows of 100, 7 live.
+  {
+    const int64_t rows = 10, width = 100;
+    const int32_t live[2] = {7, 0};
+    const std::vector<float> a = RandomFloats(rows * width, -1, 1, 64), b = RandomFloats(rows * width, -1, 1, 65);
+    std::vector<float> all(rows * width), cpu = untouched(all.size()), got = untouched(all.size());
+    moec_uk_add(a.data(), b.data(), all.data(), rows * width, rows, nullptr, 0, 1);
+    moec_uk_add(a.data(), b.data(), cpu.data(), rows * width, rows, live, 0, 1);
+    Launch(k, grid, [&] { k.add(a.data(), b.data(), got.data(), rows * width, rows, live); });
+    ExpectLiveRows(cpu, all, width, 0, 7, 0, "CPU add");
+    ExpectLiveRows(got, all, width, 0, 7, 0, "GPU add");
   }
 }
 
