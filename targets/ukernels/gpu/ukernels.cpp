@@ -93,19 +93,48 @@ UK_DEVICE void NormRowToShared(const float* x, const uint16_t* gain, float eps, 
   Barrier();
 }
 
+// Weight loads a lane issues before it uses the first (the GEMV loops below
+// load kLoadsInFlight steps' weights, each guarded, then consume them).
+// Decode streams every weight once and the GPU issues in order: with one
+// 16-byte load per step, each step would wait a full memory latency, and a
+// few warps per SM could not keep enough bytes in flight to reach the
+// bandwidth. Four steps cover a gpt-oss row of 2880 MXFP4 values (90 blocks)
+// in one round on 32-lane warps.
+constexpr int kLoadsInFlight = 4;
+
 // This lane's share of dot(w[0:k] as bf16, x[0:k]). With `vec`, each lane
 // takes 8 consecutive values per step (one 16-byte weight load, two 16-byte
-// x loads), the warp covering 8 * warp size contiguous values; else scalar.
+// x loads), the warp covering 8 * warp size contiguous values, kLoadsInFlight
+// steps' weight loads issued together; else scalar.
 template <typename XPtr>
 UK_DEVICE float DotBf16Lane(const uint16_t* w, XPtr x, int64_t k, bool vec) {
   const int64_t lane = Lane();
   float acc0 = 0, acc1 = 0;
   if (vec) {
-    for (int64_t i = lane * 8; i < k; i += kWarpSize * 8) {
-      const uk_u32x4 wv = LoadGlobalU32x4(w + i);
-      const uk_f32x4 x0 = LoadF32x4(x + i), x1 = LoadF32x4(x + i + 4);
-      acc0 += Bf16Lo(wv.x) * x0.x + Bf16Hi(wv.x) * x0.y + Bf16Lo(wv.y) * x0.z + Bf16Hi(wv.y) * x0.w;
-      acc1 += Bf16Lo(wv.z) * x1.x + Bf16Hi(wv.z) * x1.y + Bf16Lo(wv.w) * x1.z + Bf16Hi(wv.w) * x1.w;
+    constexpr int64_t kStep = kWarpSize * 8;
+    for (int64_t i0 = lane * 8; i0 < k; i0 += kLoadsInFlight * kStep) {
+      // The weights first, then x (from L2 or shared memory), then the sums.
+      uk_u32x4 wv[kLoadsInFlight];
+      uk_f32x4 x0[kLoadsInFlight], x1[kLoadsInFlight];
+#pragma unroll
+      for (int u = 0; u < kLoadsInFlight; ++u) {
+        const int64_t i = i0 + u * kStep;
+        wv[u] = i < k ? LoadGlobalU32x4(w + i) : uk_u32x4{0, 0, 0, 0};
+      }
+#pragma unroll
+      for (int u = 0; u < kLoadsInFlight; ++u) {
+        const int64_t i = i0 + u * kStep;
+        x0[u] = i < k ? LoadF32x4(x + i) : uk_f32x4{0, 0, 0, 0};
+        x1[u] = i < k ? LoadF32x4(x + i + 4) : uk_f32x4{0, 0, 0, 0};
+      }
+#pragma unroll
+      for (int u = 0; u < kLoadsInFlight; ++u) {
+        if (i0 + u * kStep >= k) break;
+        acc0 += Bf16Lo(wv[u].x) * x0[u].x + Bf16Hi(wv[u].x) * x0[u].y + Bf16Lo(wv[u].y) * x0[u].z +
+                Bf16Hi(wv[u].y) * x0[u].w;
+        acc1 += Bf16Lo(wv[u].z) * x1[u].x + Bf16Hi(wv[u].z) * x1[u].y + Bf16Lo(wv[u].w) * x1[u].z +
+                Bf16Hi(wv[u].w) * x1[u].w;
+      }
     }
   } else {
     for (int64_t i = lane; i < k; i += kWarpSize) acc0 += Bf16(LoadGlobalU16(w + i)) * x[i];
@@ -113,28 +142,44 @@ UK_DEVICE float DotBf16Lane(const uint16_t* w, XPtr x, int64_t k, bool vec) {
   return acc0 + acc1;
 }
 
+// One MXFP4 block (32 codes in 4 words, element 8t+n of word t in bits
+// [4n, 4n+4)) against its 32 values of x: twice the unscaled dot product.
+template <typename XPtr>
+UK_DEVICE float Mxfp4BlockDotX2(uk_u32x4 q, XPtr xb) {
+  float part = 0;
+#pragma unroll
+  for (int t = 0; t < 4; ++t) {
+    const uint32_t word = q[t];
+    const uk_f32x4 x0 = LoadF32x4(xb + 8 * t), x1 = LoadF32x4(xb + 8 * t + 4);
+    part += E2M1x2(word) * x0.x + E2M1x2(word >> 4) * x0.y + E2M1x2(word >> 8) * x0.z + E2M1x2(word >> 12) * x0.w;
+    part += E2M1x2(word >> 16) * x1.x + E2M1x2(word >> 20) * x1.y + E2M1x2(word >> 24) * x1.z +
+            E2M1x2(word >> 28) * x1.w;
+  }
+  return part;
+}
+
 // This lane's share of dot(MXFP4 row, x): lane l takes blocks l, l + warp
 // size, ...: one 16-byte block (32 codes) and its scale byte per step,
-// decoded in registers, against 32 values of x (eight 16-byte loads).
+// decoded in registers, against 32 values of x (eight 16-byte loads);
+// kLoadsInFlight steps' blocks and scales are loaded together.
 template <typename XPtr>
 UK_DEVICE float DotMxfp4Lane(const uint8_t* blocks, const uint8_t* scales, XPtr x, int64_t nblocks) {
   float acc = 0;
-  for (int64_t b = Lane(); b < nblocks; b += kWarpSize) {
-    const uk_u32x4 q = LoadGlobalU32x4(blocks + b * 16);
-    const float scale = E8M0(LoadGlobalU8(scales + b));
-    const XPtr xb = x + b * 32;
-    float part = 0;
+  for (int64_t b0 = Lane(); b0 < nblocks; b0 += kLoadsInFlight * kWarpSize) {
+    uk_u32x4 q[kLoadsInFlight];
+    uint8_t s[kLoadsInFlight];
 #pragma unroll
-    for (int t = 0; t < 4; ++t) {
-      // Word t holds elements 8t..8t+7, element 8t+n in bits [4n, 4n+4).
-      const uint32_t word = q[t];
-      const uk_f32x4 x0 = LoadF32x4(xb + 8 * t), x1 = LoadF32x4(xb + 8 * t + 4);
-      part += E2M1x2(word) * x0.x + E2M1x2(word >> 4) * x0.y + E2M1x2(word >> 8) * x0.z +
-              E2M1x2(word >> 12) * x0.w;
-      part += E2M1x2(word >> 16) * x1.x + E2M1x2(word >> 20) * x1.y + E2M1x2(word >> 24) * x1.z +
-              E2M1x2(word >> 28) * x1.w;
+    for (int u = 0; u < kLoadsInFlight; ++u) {
+      const int64_t b = b0 + u * kWarpSize;
+      q[u] = b < nblocks ? LoadGlobalU32x4(blocks + b * 16) : uk_u32x4{0, 0, 0, 0};
+      s[u] = b < nblocks ? LoadGlobalU8(scales + b) : 0;
     }
-    acc += part * (0.5f * scale);  // E2M1x2 is twice the value
+#pragma unroll
+    for (int u = 0; u < kLoadsInFlight; ++u) {
+      const int64_t b = b0 + u * kWarpSize;
+      if (b >= nblocks) break;
+      acc += Mxfp4BlockDotX2(q[u], x + b * 32) * (0.5f * E8M0(s[u]));  // twice the value
+    }
   }
   return acc;
 }
@@ -998,26 +1043,40 @@ UK_EXPORT void moec_uk_expert_gate_up(const float* x, const int32_t* indices, co
     const uint8_t* gate_blocks = weight + gate_row * blocks_per_row * 16;
     const uint8_t* lin_blocks = weight + lin_row * blocks_per_row * 16;
     float gate_part = 0, lin_part = 0;
-    for (int64_t b = Lane(); b < blocks_per_row; b += kWarpSize) {
-      const uk_u32x4 gq = LoadGlobalU32x4(gate_blocks + b * 16);
-      const uk_u32x4 lq = LoadGlobalU32x4(lin_blocks + b * 16);
-      const float gscale = E8M0(LoadGlobalU8(scales + gate_row * blocks_per_row + b));
-      const float lscale = E8M0(LoadGlobalU8(scales + lin_row * blocks_per_row + b));
-      const GFloatPtr xb = xr + b * 32;
-      float gsum = 0, lsum = 0;
+    // Two rows per step: kLoadsInFlight steps' blocks of both loaded together.
+    constexpr int kSteps = kLoadsInFlight;
+    for (int64_t b0 = Lane(); b0 < blocks_per_row; b0 += kSteps * kWarpSize) {
+      uk_u32x4 gq[kSteps], lq[kSteps];
+      uint8_t gs[kSteps], ls[kSteps];
 #pragma unroll
-      for (int t = 0; t < 4; ++t) {
-        const uk_f32x4 x0 = LoadF32x4(xb + 8 * t), x1 = LoadF32x4(xb + 8 * t + 4);
-        const float xs[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
-        const uint32_t gw = gq[t], lw = lq[t];
-#pragma unroll
-        for (int n = 0; n < 8; ++n) {
-          gsum += E2M1x2(gw >> (4 * n)) * xs[n];
-          lsum += E2M1x2(lw >> (4 * n)) * xs[n];
-        }
+      for (int u = 0; u < kSteps; ++u) {
+        const int64_t b = b0 + u * kWarpSize;
+        const bool in = b < blocks_per_row;
+        gq[u] = in ? LoadGlobalU32x4(gate_blocks + b * 16) : uk_u32x4{0, 0, 0, 0};
+        lq[u] = in ? LoadGlobalU32x4(lin_blocks + b * 16) : uk_u32x4{0, 0, 0, 0};
+        gs[u] = in ? LoadGlobalU8(scales + gate_row * blocks_per_row + b) : 0;
+        ls[u] = in ? LoadGlobalU8(scales + lin_row * blocks_per_row + b) : 0;
       }
-      gate_part += gsum * (0.5f * gscale);
-      lin_part += lsum * (0.5f * lscale);
+#pragma unroll
+      for (int u = 0; u < kSteps; ++u) {
+        const int64_t b = b0 + u * kWarpSize;
+        if (b >= blocks_per_row) break;
+        const GFloatPtr xb = xr + b * 32;
+        float gsum = 0, lsum = 0;
+#pragma unroll
+        for (int t = 0; t < 4; ++t) {
+          const uk_f32x4 x0 = LoadF32x4(xb + 8 * t), x1 = LoadF32x4(xb + 8 * t + 4);
+          const float xs[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+          const uint32_t gw = gq[u][t], lw = lq[u][t];
+#pragma unroll
+          for (int n = 0; n < 8; ++n) {
+            gsum += E2M1x2(gw >> (4 * n)) * xs[n];
+            lsum += E2M1x2(lw >> (4 * n)) * xs[n];
+          }
+        }
+        gate_part += gsum * (0.5f * E8M0(gs[u]));
+        lin_part += lsum * (0.5f * E8M0(ls[u]));
+      }
     }
     float glu = WarpSum(gate_part);
     float lin = WarpSum(lin_part);
