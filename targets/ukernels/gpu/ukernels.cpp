@@ -102,44 +102,62 @@ UK_DEVICE void NormRowToShared(const float* x, const uint16_t* gain, float eps, 
 // in one round on 32-lane warps.
 constexpr int kLoadsInFlight = 4;
 
-// This lane's share of dot(w[0:k] as bf16, x[0:k]). With `vec`, each lane
-// takes 8 consecutive values per step (one 16-byte weight load, two 16-byte
-// x loads), the warp covering 8 * warp size contiguous values, kLoadsInFlight
-// steps' weight loads issued together; else scalar.
-template <typename XPtr>
-UK_DEVICE float DotBf16Lane(const uint16_t* w, XPtr x, int64_t k, bool vec) {
-  const int64_t lane = Lane();
-  float acc0 = 0, acc1 = 0;
-  if (vec) {
-    constexpr int64_t kStep = kWarpSize * 8;
-    for (int64_t i0 = lane * 8; i0 < k; i0 += kLoadsInFlight * kStep) {
-      // The weights first, then x (from L2 or shared memory), then the sums.
-      uk_u32x4 wv[kLoadsInFlight];
-      uk_f32x4 x0[kLoadsInFlight], x1[kLoadsInFlight];
+// This lane's shares of N dot products, of bf16 weight rows w[n][0:k]
+// (null: a missing row, whose share is 0) with one x[0:k] (k a multiple of
+// 8; rows and x 16-byte aligned). Each lane takes 8 consecutive values per
+// step (one 16-byte load per row, two 16-byte x loads), the warp covering
+// 8 * warp size contiguous values; the weight loads of kLoadsInFlight steps
+// of every row are issued together, then x is loaded and the sums run. A
+// row's share is the same bits for any N.
+template <int N, typename XPtr>
+UK_DEVICE void DotBf16LaneRows(const uint16_t* const (&w)[N], XPtr x, int64_t k, float (&share)[N]) {
+  constexpr int64_t kStep = kWarpSize * 8;
+  float acc0[N], acc1[N];
 #pragma unroll
-      for (int u = 0; u < kLoadsInFlight; ++u) {
-        const int64_t i = i0 + u * kStep;
-        wv[u] = i < k ? LoadGlobalU32x4(w + i) : uk_u32x4{0, 0, 0, 0};
-      }
+  for (int n = 0; n < N; ++n) acc0[n] = acc1[n] = 0;
+  for (int64_t i0 = Lane() * 8; i0 < k; i0 += kLoadsInFlight * kStep) {
+    uk_u32x4 wv[N][kLoadsInFlight];
+    uk_f32x4 x0[kLoadsInFlight], x1[kLoadsInFlight];
 #pragma unroll
-      for (int u = 0; u < kLoadsInFlight; ++u) {
-        const int64_t i = i0 + u * kStep;
-        x0[u] = i < k ? LoadF32x4(x + i) : uk_f32x4{0, 0, 0, 0};
-        x1[u] = i < k ? LoadF32x4(x + i + 4) : uk_f32x4{0, 0, 0, 0};
-      }
+    for (int u = 0; u < kLoadsInFlight; ++u) {
+      const int64_t i = i0 + u * kStep;
 #pragma unroll
-      for (int u = 0; u < kLoadsInFlight; ++u) {
-        if (i0 + u * kStep >= k) break;
-        acc0 += Bf16Lo(wv[u].x) * x0[u].x + Bf16Hi(wv[u].x) * x0[u].y + Bf16Lo(wv[u].y) * x0[u].z +
-                Bf16Hi(wv[u].y) * x0[u].w;
-        acc1 += Bf16Lo(wv[u].z) * x1[u].x + Bf16Hi(wv[u].z) * x1[u].y + Bf16Lo(wv[u].w) * x1[u].z +
-                Bf16Hi(wv[u].w) * x1[u].w;
+      for (int n = 0; n < N; ++n) wv[n][u] = w[n] && i < k ? LoadGlobalU32x4(w[n] + i) : uk_u32x4{0, 0, 0, 0};
+    }
+#pragma unroll
+    for (int u = 0; u < kLoadsInFlight; ++u) {
+      const int64_t i = i0 + u * kStep;
+      x0[u] = i < k ? LoadF32x4(x + i) : uk_f32x4{0, 0, 0, 0};
+      x1[u] = i < k ? LoadF32x4(x + i + 4) : uk_f32x4{0, 0, 0, 0};
+    }
+#pragma unroll
+    for (int u = 0; u < kLoadsInFlight; ++u) {
+      if (i0 + u * kStep >= k) break;
+#pragma unroll
+      for (int n = 0; n < N; ++n) {
+        const uk_u32x4 v = wv[n][u];
+        acc0[n] += Bf16Lo(v.x) * x0[u].x + Bf16Hi(v.x) * x0[u].y + Bf16Lo(v.y) * x0[u].z + Bf16Hi(v.y) * x0[u].w;
+        acc1[n] += Bf16Lo(v.z) * x1[u].x + Bf16Hi(v.z) * x1[u].y + Bf16Lo(v.w) * x1[u].z + Bf16Hi(v.w) * x1[u].w;
       }
     }
-  } else {
-    for (int64_t i = lane; i < k; i += kWarpSize) acc0 += Bf16(LoadGlobalU16(w + i)) * x[i];
   }
-  return acc0 + acc1;
+#pragma unroll
+  for (int n = 0; n < N; ++n) share[n] = acc0[n] + acc1[n];
+}
+
+// This lane's share of dot(w[0:k] as bf16, x[0:k]): with `vec`,
+// DotBf16LaneRows for one row; else scalar loads.
+template <typename XPtr>
+UK_DEVICE float DotBf16Lane(const uint16_t* w, XPtr x, int64_t k, bool vec) {
+  if (vec) {
+    const uint16_t* const rows[1] = {w};
+    float share[1];
+    DotBf16LaneRows(rows, x, k, share);
+    return share[0];
+  }
+  float acc = 0;
+  for (int64_t i = Lane(); i < k; i += kWarpSize) acc += Bf16(LoadGlobalU16(w + i)) * x[i];
+  return acc;
 }
 
 // One MXFP4 block (32 codes in 4 words, element 8t+n of word t in bits
@@ -882,9 +900,11 @@ UK_EXPORT void moec_uk_linear3(const float* x, const uint16_t* gain, float eps, 
 // Router: logits = norm(x) W^T + b, top-k (highest first, lowest index on
 // ties), softmax over the k; writes the normalised rows for the experts.
 // Thread mapping: one block per row (grid-stride over rows): the block
-// normalises the row into shared memory, one warp per expert logit (lanes
-// over d with 16-byte loads, warp sum) into shared memory, then thread 0
-// selects the top k and writes the weights and indices.
+// normalises the row into shared memory, each warp computes the logits of
+// kRouterRowsAtOnce experts at a time (lanes over d with 16-byte loads,
+// warp sums) into shared memory, then thread 0 selects the top k and writes
+// the weights and indices.
+constexpr int kRouterRowsAtOnce = 4;
 UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, const uint16_t* w, const uint16_t* b,
                               float* routing_weights, int32_t* indices, float* normed_out, int64_t rows, int64_t d,
                               int64_t experts, int64_t top_k, const int32_t* live) {
@@ -895,9 +915,28 @@ UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, c
     if (normed_out) {
       for (int64_t i = ThreadId(); i < d; i += BlockSize()) normed_out[r * d + i] = g_row[i];
     }
-    for (int64_t e = WarpInBlock(); e < experts; e += WarpsPerBlock()) {
-      const float dot = WarpSum(DotBf16Lane(w + e * d, static_cast<SFloatPtr>(g_row), d, vec));
-      if (Lane() == 0) g_logits[e] = dot + Bf16(b[e]);
+    // One block does the whole row, so each warp takes kRouterRowsAtOnce
+    // experts at a time (e, e + warps, ...), their weight loads in flight
+    // together.
+    const int64_t warps = WarpsPerBlock();
+    for (int64_t e0 = WarpInBlock(); e0 < experts; e0 += kRouterRowsAtOnce * warps) {
+      const uint16_t* rows[kRouterRowsAtOnce];
+      for (int n = 0; n < kRouterRowsAtOnce; ++n) {
+        rows[n] = e0 + n * warps < experts ? w + (e0 + n * warps) * d : nullptr;
+      }
+      float share[kRouterRowsAtOnce];
+      if (vec) {
+        DotBf16LaneRows(rows, static_cast<SFloatPtr>(g_row), d, share);
+      } else {
+        for (int n = 0; n < kRouterRowsAtOnce; ++n) {
+          share[n] = rows[n] ? DotBf16Lane(rows[n], static_cast<SFloatPtr>(g_row), d, false) : 0.0f;
+        }
+      }
+      for (int n = 0; n < kRouterRowsAtOnce; ++n) {
+        const int64_t e = e0 + n * warps;
+        const float dot = WarpSum(share[n]);
+        if (Lane() == 0 && e < experts) g_logits[e] = dot + Bf16(b[e]);
+      }
     }
     Barrier();
     if (ThreadId() == 0) {
