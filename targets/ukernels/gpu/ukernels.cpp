@@ -541,6 +541,7 @@ UK_DEVICE void ExpertDownTiled(const float* activation, const float* routing_wei
 // targets/ukernels/cpu do the same).
 struct F32Cache {
   typedef float Element;
+  static constexpr bool kBf16 = false;
   UK_DEVICE float Load(const float* p) { return *p; }
   UK_DEVICE float Round(float x) { return x; }
   UK_DEVICE void Store(float* p, float x) { *p = x; }
@@ -552,6 +553,7 @@ struct F32Cache {
 };
 struct Bf16Cache {
   typedef uint16_t Element;
+  static constexpr bool kBf16 = true;
   UK_DEVICE float Load(const uint16_t* p) { return Bf16(*p); }
   UK_DEVICE float Round(float x) { return Bf16(ToBf16(x)); }
   UK_DEVICE void Store(uint16_t* p, float x) { *p = ToBf16(x); }
@@ -748,6 +750,121 @@ UK_DEVICE void AttendRange(const float* qh, const KeySource<Cache>& keys, int64_
 // Whether this block is the last split of its (row, KV head) to finish.
 UK_SHARED_ARRAY(int32_t, g_split_last, 1);
 
+// Prefill attention, flash style, on the matrix units (bf16 caches). A work
+// item is (KV head g, a tile of kTileM / group consecutive rows): its kTileM
+// queries, (row, query head of the group), share their keys, which are read
+// once per item in steps of kTileN keys instead of once per row. Per step:
+// S = Q K^T by MultiplyTile (q split hi + lo, keys exact in bf16), the online
+// softmax per query seeded with the sink (thread m owns query m; P replaces S
+// in g_tile_c), then O += P V by MultiplyTile per 64 columns of the head
+// dimension, accumulated in `out` (each element has one owner) and divided
+// by the normaliser at the end. Head dimensions over 64 compute S and P
+// again for each further 64 columns: MultiplyTile's result overwrites P.
+// Needs the call's rows to be one sequence (one slot, consecutive positions
+// from row 0, as a prefill chunk is) and MultiplyTile to finish in one pass;
+// AttentionTilesApply says whether they are.
+UK_SHARED_ARRAY(float, g_flash_max, kTileM);
+UK_SHARED_ARRAY(float, g_flash_sum, kTileM);
+UK_SHARED_ARRAY(float, g_flash_rescale, kTileM);
+
+UK_DEVICE bool AttentionTilesApply(const int32_t* slots, const int32_t* positions, int64_t rows, int64_t group,
+                                   int64_t capacity, int64_t window) {
+  if (rows == 0 || kTileM % group != 0 || WarpsPerBlock() * kTilesPerPass < kOutputTiles) return false;
+  const int32_t p0 = positions[0];
+  if (p0 < 0 || (window == 0 && p0 + rows - 1 >= capacity)) return false;
+  for (int64_t r = 1; r < rows; ++r) {  // the same answer in every thread
+    if (slots[r] != slots[0] || positions[r] != p0 + r) return false;
+  }
+  return true;
+}
+
+template <typename Cache>
+UK_DEVICE void AttentionTiles(const float* q, const float* k, const float* v, const uint16_t* sinks,
+                              typename Cache::Element* key_cache, typename Cache::Element* value_cache,
+                              const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
+                              int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
+                              float scale) {
+  typedef typename Cache::Element Element;
+  const int64_t group = heads / kv_heads, tile_rows = kTileM / group;
+  const int64_t row_tiles = (rows + tile_rows - 1) / tile_rows;
+  const int64_t tid = ThreadId(), threads = BlockSize(), p0 = positions[0];
+  Element* kc = key_cache + ((slots[0] * capacity) * kv_heads) * d;
+  Element* vc = value_cache + ((slots[0] * capacity) * kv_heads) * d;
+  for (int64_t item = BlockId(); item < row_tiles * kv_heads; item += BlockCount()) {
+    const int64_t r0 = (item / kv_heads) * tile_rows, g = item % kv_heads;
+    const int64_t r_end = r0 + tile_rows < rows ? r0 + tile_rows : rows;
+    const int64_t first_key = MoecFirstKey(p0 + r0, window), last_key = p0 + r_end - 1;
+    const KeySource<Cache> keys{k, v, kc, vc, 0, p0, kv_heads, g, d, capacity};
+    // Query m: row r0 + m / group, head g * group + m % group.
+    auto query_row = [&](int64_t m) { return r0 + m / group; };
+    auto query_at = [&](int64_t m) { return (query_row(m) * heads + g * group + m % group) * d; };
+    // This tile's keys and values into the cache (read back by later calls only).
+    for (int64_t i = tid; i < (r_end - r0) * d; i += threads) {
+      const int64_t r = r0 + i / d, e = i % d, at = ((p0 + r) % capacity * kv_heads + g) * d + e;
+      Cache::Store(kc + at, k[(r * kv_heads + g) * d + e]);
+      Cache::Store(vc + at, v[(r * kv_heads + g) * d + e]);
+    }
+    if (tid < kTileM) {
+      g_flash_max[tid] = Bf16(sinks[g * group + tid % group]);
+      g_flash_sum[tid] = 1.0f;
+    }
+    for (int64_t i = tid; i < kTileM * d; i += threads) {
+      if (query_row(i / d) < r_end) out[query_at(i / d) + i % d] = 0.0f;
+    }
+    Barrier();
+    for (int64_t j0 = first_key; j0 <= last_key; j0 += kTileN) {
+      for (int64_t d0 = 0; d0 < d; d0 += kTileN) {
+        MultiplyTile(
+            d,
+            [&](int64_t m, int64_t kk) { return query_row(m) < r_end ? q[query_at(m) + kk] : 0.0f; },
+            [&](int64_t n, int64_t kk) -> uint16_t { return j0 + n <= last_key ? ToBf16(keys.Key(j0 + n, kk)) : 0; });
+        // P = exp(scale S - max) over the keys query m sees, 0 elsewhere;
+        // the max, its rescale and the normaliser advance once per step.
+        if (tid < kTileM) {
+          const int64_t m = tid, p = p0 + query_row(m), lo = MoecFirstKey(p, window);
+          const bool live = query_row(m) < r_end;
+          float* s_row = g_tile_c + m * kTileN;
+          if (d0 == 0) {
+            float tile_max = -__builtin_inff();
+            for (int64_t n = 0; n < kTileN; ++n) {
+              const int64_t j = j0 + n;
+              if (live && j >= lo && j <= p && s_row[n] * scale > tile_max) tile_max = s_row[n] * scale;
+            }
+            const float max = g_flash_max[m] > tile_max ? g_flash_max[m] : tile_max;
+            g_flash_rescale[m] = Exp(g_flash_max[m] - max);
+            g_flash_max[m] = max;
+          }
+          float sum = 0;
+          for (int64_t n = 0; n < kTileN; ++n) {
+            const int64_t j = j0 + n;
+            const float weight = live && j >= lo && j <= p ? Exp(s_row[n] * scale - g_flash_max[m]) : 0.0f;
+            s_row[n] = weight;
+            sum += weight;
+          }
+          if (d0 == 0) g_flash_sum[m] = g_flash_sum[m] * g_flash_rescale[m] + sum;
+        }
+        Barrier();
+        MultiplyTile(
+            kTileN, [&](int64_t m, int64_t kk) { return g_tile_c[m * kTileN + kk]; },
+            [&](int64_t n, int64_t kk) -> uint16_t {
+              return d0 + n < d && j0 + kk <= last_key ? ToBf16(keys.Value(j0 + kk, d0 + n)) : 0;
+            });
+        for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
+          const int64_t m = i / kTileN, e = d0 + i % kTileN;
+          if (query_row(m) >= r_end || e >= d) continue;
+          float* o = out + query_at(m) + e;
+          *o = *o * g_flash_rescale[m] + g_tile_c[i];
+        }
+        Barrier();  // g_tile_c is rewritten by the next MultiplyTile
+      }
+    }
+    for (int64_t i = tid; i < kTileM * d; i += threads) {
+      if (query_row(i / d) < r_end) out[query_at(i / d) + i % d] /= g_flash_sum[i / d];
+    }
+    Barrier();  // the softmax state is reset by the next item
+  }
+}
+
 // Combines the `splits` partial results of query head h (base: its first
 // split's [acc[d], max, normaliser]) with the sink into out, one warp, lanes
 // over d.
@@ -784,6 +901,14 @@ UK_DEVICE void Attention(const float* q, const float* k, const float* v, const u
   uint32_t* counters = reinterpret_cast<uint32_t*>(workspace);
   float* partials = splits > 1 ? workspace + MOEC_SPLIT_KV_COUNTERS : nullptr;
   const int64_t live_rows = MoecLiveRows(live, rows);
+  // Prefill (static rows; bf16 caches): flash-style tiles when the call's
+  // rows are one sequence.
+  if (Cache::kBf16 && rows >= kMinTileRows && splits == 1 &&
+      AttentionTilesApply(slots, positions, live_rows, group, capacity, window)) {
+    AttentionTiles<Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, live_rows, heads, kv_heads,
+                          d, capacity, window, scale);
+    return;
+  }
   for (int64_t item = BlockId(); item < live_rows * kv_heads * splits; item += BlockCount()) {
     const int64_t s = item % splits, r = item / splits / kv_heads, g = item / splits % kv_heads;
     const int32_t p = positions[r];

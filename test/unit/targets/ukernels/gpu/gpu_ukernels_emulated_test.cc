@@ -176,6 +176,26 @@ constexpr double kTileTolerance = 3e-5;
 // ukernels.cpp's kMinTileRows: from this many rows on, the matrix tiles.
 constexpr int64_t kMinTileRows = 16;
 
+// What a kernel must leave in the rows it does not compute.
+constexpr float kUntouched = 1234.5f;
+
+// Rows of `width` values: rows [begin, end) of `got` match `want` (a call
+// over every row), the rest still hold kUntouched.
+void ExpectLiveRows(const std::vector<float>& got, const std::vector<float>& want, int64_t width, int64_t begin,
+                    int64_t end, double tolerance, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  const int64_t rows = static_cast<int64_t>(got.size()) / width;
+  for (int64_t r = 0; r < rows; ++r) {
+    const std::vector<float> row(got.begin() + r * width, got.begin() + (r + 1) * width);
+    if (r >= begin && r < end) {
+      ExpectClose(row, std::vector<float>(want.begin() + r * width, want.begin() + (r + 1) * width), tolerance,
+                  what + ", live row " + std::to_string(r));
+    } else {
+      EXPECT_EQ(row, std::vector<float>(width, kUntouched)) << what << ": row " << r << " is not live";
+    }
+  }
+}
+
 class GpuUkernelsEmulated : public ::testing::TestWithParam<GpuUkernels> {};
 
 TEST_P(GpuUkernelsEmulated, Embedding) {
@@ -375,6 +395,56 @@ TEST_P(GpuUkernelsEmulated, Attention) {
   }
 }
 
+// Prefill-sized calls with bf16 caches: one sequence continuing its cached
+// keys takes the flash-style tiles (AttentionTiles); the same rows split
+// between two slots take the per-row path. Head dimensions 64 and 128 (S
+// and P computed once per 64 columns), with and without a sliding window
+// over a wrapped ring; the last tile of rows is partial and the call has
+// padding rows past its live ones.
+TEST_P(GpuUkernelsEmulated, AttentionTilesForPrefill) {
+  const GpuUkernels& k = GetParam();
+  const Grid grid = kGrids[1];
+  struct Case {
+    int64_t d, capacity, window, first_position;
+    bool one_sequence;
+  };
+  const Case cases[] = {{64, 128, 0, 50, true},  {128, 128, 0, 3, true}, {64, 96, 24, 150, true},
+                        {64, 128, 0, 50, false}};
+  for (const Case& c : cases) {
+    const int64_t rows = 40, heads = 8, kv_heads = 2, d = c.d, slots_count = 2;
+    const int32_t live[2] = {37, 0};
+    std::vector<int32_t> slots(rows, 1), positions(rows);
+    for (int64_t r = 0; r < rows; ++r) positions[r] = static_cast<int32_t>(c.first_position + r);
+    if (!c.one_sequence) {
+      for (int64_t r = 20; r < rows; ++r) slots[r] = 0, positions[r] = static_cast<int32_t>(r - 20);
+    }
+    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 70),
+                             key = RandomFloats(rows * kv_heads * d, -1, 1, 71),
+                             value = RandomFloats(rows * kv_heads * d, -1, 1, 72);
+    const std::vector<uint16_t> sinks = RandomBf16(heads, -1, 1, 73);
+    const std::vector<uint16_t> cache_k = RandomBf16(slots_count * c.capacity * kv_heads * d, -1, 1, 74),
+                                cache_v = RandomBf16(slots_count * c.capacity * kv_heads * d, -1, 1, 75);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+    const std::string what = "d " + std::to_string(d) + " window " + std::to_string(c.window) +
+                             (c.one_sequence ? "" : ", two sequences");
+    std::vector<float> want(rows * heads * d, kUntouched);
+    std::vector<uint16_t> want_k = cache_k, want_v = cache_v;
+    moec_uk_attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), want_k.data(), want_v.data(),
+                                 slots.data(), positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity,
+                                 c.window, scale, live, 0, 1);
+    std::vector<float> got(rows * heads * d, kUntouched);
+    std::vector<uint16_t> got_k = cache_k, got_v = cache_v;
+    Launch(k, grid, [&] {
+      k.attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(),
+                             slots.data(), positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity,
+                             c.window, scale, live);
+    });
+    ExpectLiveRows(got, want, heads * d, 0, 37, kTileTolerance, what);
+    EXPECT_EQ(got_k, want_k) << what;
+    EXPECT_EQ(got_v, want_v) << what;
+  }
+}
+
 // Indices with one invalid entry (skipped); 3 rows (one warp per output)
 // and 40 rows (rows grouped by expert in matrix tiles; partial column tiles).
 std::vector<int32_t> RoutingIndices(int64_t rows, int64_t top_k, int64_t experts, uint32_t seed) {
@@ -460,25 +530,6 @@ TEST_P(GpuUkernelsEmulated, Add) {
 // The live rows (targets/ukernels/common/live_rows.h): both kernel families
 // compute rows [begin, end) exactly as they do in a call where every row is
 // live, and leave every other row of their outputs as it was.
-constexpr float kUntouched = 1234.5f;
-
-// Rows of `width` values: rows [begin, end) of `got` match `want` (a call
-// over every row), the rest still hold kUntouched.
-void ExpectLiveRows(const std::vector<float>& got, const std::vector<float>& want, int64_t width, int64_t begin,
-                    int64_t end, double tolerance, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  const int64_t rows = static_cast<int64_t>(got.size()) / width;
-  for (int64_t r = 0; r < rows; ++r) {
-    const std::vector<float> row(got.begin() + r * width, got.begin() + (r + 1) * width);
-    if (r >= begin && r < end) {
-      ExpectClose(row, std::vector<float>(want.begin() + r * width, want.begin() + (r + 1) * width), tolerance,
-                  what + ", live row " + std::to_string(r));
-    } else {
-      EXPECT_EQ(row, std::vector<float>(width, kUntouched)) << what << ": row " << r << " is not live";
-    }
-  }
-}
-
 TEST_P(GpuUkernelsEmulated, LiveRowsBoundTheWork) {
   const GpuUkernels& k = GetParam();
   const Grid grid = kGrids[1];
