@@ -153,6 +153,17 @@ std::vector<uint8_t> RandomMxfp4(int64_t rows, int64_t k, uint32_t seed) {
   return v;
 }
 
+// An attention call's inputs: queries [rows, heads, d], the chunk's keys and
+// values [rows, kv_heads, d], the sinks [heads]; seeds seed, seed + 1, ...
+struct AttentionInputs {
+  std::vector<float> q, key, value;
+  std::vector<uint16_t> sinks;
+};
+AttentionInputs RandomAttentionInputs(int64_t rows, int64_t heads, int64_t kv_heads, int64_t d, uint32_t seed) {
+  return {RandomFloats(rows * heads * d, -1, 1, seed), RandomFloats(rows * kv_heads * d, -1, 1, seed + 1),
+          RandomFloats(rows * kv_heads * d, -1, 1, seed + 2), RandomBf16(heads, -1, 1, seed + 3)};
+}
+
 // Largest difference relative to the reference's largest magnitude (at
 // least 1): sums in another order differ in the last bits only.
 void ExpectClose(const std::vector<float>& got, const std::vector<float>& want, double tolerance,
@@ -317,10 +328,11 @@ TEST_P(GpuUkernelsEmulated, Attention) {
   for (const Case& c : cases) {
     const int64_t rows = 6, heads = 4, kv_heads = 2, slots_count = 2, d = c.d;
     const std::vector<int32_t> slots = {0, 0, 0, 1, 1, 0};
-    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 16),
-                             key = RandomFloats(rows * kv_heads * d, -1, 1, 17),
-                             value = RandomFloats(rows * kv_heads * d, -1, 1, 18);
-    const std::vector<uint16_t> sinks = RandomBf16(heads, -1, 1, 19);
+    const AttentionInputs in = RandomAttentionInputs(rows, heads, kv_heads, d, 16);
+    const std::vector<float>& q = in.q;
+    const std::vector<float>& key = in.key;
+    const std::vector<float>& value = in.value;
+    const std::vector<uint16_t>& sinks = in.sinks;
     const std::vector<float> key_cache = RandomFloats(slots_count * c.capacity * kv_heads * d, -1, 1, 20),
                              value_cache = RandomFloats(slots_count * c.capacity * kv_heads * d, -1, 1, 21);
     const float scale = 1.0f / std::sqrt(static_cast<float>(d));
@@ -418,10 +430,11 @@ TEST_P(GpuUkernelsEmulated, AttentionTilesForPrefill) {
     if (!c.one_sequence) {
       for (int64_t r = 20; r < rows; ++r) slots[r] = 0, positions[r] = static_cast<int32_t>(r - 20);
     }
-    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 70),
-                             key = RandomFloats(rows * kv_heads * d, -1, 1, 71),
-                             value = RandomFloats(rows * kv_heads * d, -1, 1, 72);
-    const std::vector<uint16_t> sinks = RandomBf16(heads, -1, 1, 73);
+    const AttentionInputs in = RandomAttentionInputs(rows, heads, kv_heads, d, 70);
+    const std::vector<float>& q = in.q;
+    const std::vector<float>& key = in.key;
+    const std::vector<float>& value = in.value;
+    const std::vector<uint16_t>& sinks = in.sinks;
     const std::vector<uint16_t> cache_k = RandomBf16(slots_count * c.capacity * kv_heads * d, -1, 1, 74),
                                 cache_v = RandomBf16(slots_count * c.capacity * kv_heads * d, -1, 1, 75);
     const float scale = 1.0f / std::sqrt(static_cast<float>(d));
@@ -621,10 +634,11 @@ TEST_P(GpuUkernelsEmulated, LiveRowsBoundTheWork) {
     const int64_t rows = 6, heads = 4, kv_heads = 2, d = 64, capacity = 16;
     const int32_t live[2] = {4, 0};
     const std::vector<int32_t> slots = {0, 0, 0, 1, 1, 0}, positions = {3, 4, 5, 0, 1, -1};
-    const std::vector<float> q = RandomFloats(rows * heads * d, -1, 1, 50),
-                             key = RandomFloats(rows * kv_heads * d, -1, 1, 51),
-                             value = RandomFloats(rows * kv_heads * d, -1, 1, 52);
-    const std::vector<uint16_t> sinks = RandomBf16(heads, -1, 1, 53);
+    const AttentionInputs in = RandomAttentionInputs(rows, heads, kv_heads, d, 50);
+    const std::vector<float>& q = in.q;
+    const std::vector<float>& key = in.key;
+    const std::vector<float>& value = in.value;
+    const std::vector<uint16_t>& sinks = in.sinks;
     const std::vector<float> cache = RandomFloats(2 * capacity * kv_heads * d, -1, 1, 54);
     const float scale = 0.125f;
     std::vector<float> all(rows * heads * d), all_k = cache, all_v = cache;
