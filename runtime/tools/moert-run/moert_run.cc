@@ -63,7 +63,7 @@ std::vector<FlagSpec> Flags() {
       {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
       {"bench-tokens", true, "N", "with --bench: tokens to decode (default 64)"},
       {"bench-context", true, "N", "with --bench: prompt tokens prefilled before decoding (default: --bench-tokens)"},
-      {"profile", false, "", "with --bench: time every kernel of the decode step (CPU or GPU)"},
+      {"profile", false, "", "with --bench: time every kernel of the decode step (CPU or GPU) and, on the CPU, of a prefill chunk"},
       {"threads", true, "N", "worker threads (default: one per core)"},
       {"prompt", true, "TEXT", "chat: render TEXT as the user's message (harmony), generate the assistant's turn "
                                "and stream its final answer to stdout; stats on stderr"},
@@ -280,8 +280,7 @@ double MeasureCopyBandwidth(uint32_t threads) {
   return best;
 }
 
-// The decode step's kernels by time, with their share of the step.
-// One row of a decode step profile: a dispatch and its time per call.
+// One row of a step profile: a dispatch and its time per call.
 struct ProfileRow {
   const moex::Dispatch* dispatch;
   double seconds;
@@ -302,13 +301,17 @@ void PrintProfileRows(const Artifact& artifact, const char* title, std::vector<P
   }
 }
 
-void PrintDecodeProfile(const Artifact& artifact, const exec::Session& session) {
-  std::vector<ProfileRow> rows;
-  for (const exec::DispatchProfile& p : session.profile()) {
-    if (p.calls == 0 || p.entry == nullptr || p.entry->name()->str() != "decode") continue;
-    rows.push_back({p.entry->dispatches()->Get(p.dispatch), p.seconds / static_cast<double>(p.calls)});
+// The CPU session's per-kernel times: a prefill call (one chunk) and a
+// decode step, each averaged over the calls the bench made.
+void PrintCpuProfiles(const Artifact& artifact, const exec::Session& session) {
+  for (const char* entry : {"prefill", "decode"}) {
+    std::vector<ProfileRow> rows;
+    for (const exec::DispatchProfile& p : session.profile()) {
+      if (p.calls == 0 || p.entry == nullptr || p.entry->name()->str() != entry) continue;
+      rows.push_back({p.entry->dispatches()->Get(p.dispatch), p.seconds / static_cast<double>(p.calls)});
+    }
+    if (!rows.empty()) PrintProfileRows(artifact, StrCat(entry, " step profile").c_str(), std::move(rows));
   }
-  PrintProfileRows(artifact, "decode step profile", std::move(rows));
 }
 
 // Per-kernel device times of one decode step (GpuSession::ProfileDecodeDispatches:
@@ -384,7 +387,7 @@ Status Bench(const Artifact& artifact, const ParsedFlags& flags) {
   const double copy = MeasureCopyBandwidth(cpu->thread_count());
   std::printf("memory copy bandwidth of this machine: %.2f GB/s (read + write); decode reaches %.1f%% of it\n",
               copy / 1e9, 100.0 * per_token * decode_tps / copy);
-  if (flags.Has("profile")) PrintDecodeProfile(artifact, *cpu);
+  if (flags.Has("profile")) PrintCpuProfiles(artifact, *cpu);
   return Status::Ok();
 }
 
