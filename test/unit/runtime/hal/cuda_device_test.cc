@@ -185,65 +185,7 @@ TEST_F(CudaTest, OpenReportsTheDevice) {
 TEST_F(CudaTest, AllocCopyModuleLaunchAndGraphReplay) {
   auto device = OpenOk();
   ASSERT_NE(device, nullptr);
-  constexpr uint32_t kN = 64;
-  std::vector<uint32_t> host(kN);
-  for (uint32_t i = 0; i < kN; ++i) host[i] = i * 10;
-  auto buffer = device->Allocate(kN * sizeof(uint32_t));
-  ASSERT_TRUE(buffer.ok()) << buffer.status().ToString();
-  ASSERT_TRUE(device->CopyToDevice(*buffer, 0, host.data(), kN * 4).ok());
-  std::vector<uint32_t> back(kN, 0);
-  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
-  EXPECT_EQ(back, host);
-
-  const std::string image = "MOERT_FAKE_MODULE add_one other";
-  auto module = device->LoadModule("image 0", reinterpret_cast<const uint8_t*>(image.data()),
-                                   image.size());
-  ASSERT_TRUE(module.ok()) << module.status().ToString();
-  auto add_one = device->GetFunction(*module, "add_one");
-  ASSERT_TRUE(add_one.ok()) << add_one.status().ToString();
-  auto stream = device->CreateStream();
-  ASSERT_TRUE(stream.ok());
-
-  const uint64_t bindings[] = {buffer->address};
-  const uint32_t constants[] = {kN};
-  KernelLaunch launch;
-  launch.function = *add_one;
-  launch.grid[0] = 2;
-  launch.block[0] = 32;
-  launch.bindings = bindings;
-  launch.binding_count = 1;
-  launch.constants = constants;
-  launch.constant_count = 1;
-  ASSERT_TRUE(device->Launch(*stream, launch).ok());
-  EXPECT_EQ(Count(Log(), "launch add_one grid=2,1,1 block=32,1,1 shared=0\n"), 1);
-
-  auto graph = device->CaptureGraph(*stream, &launch, 1);
-  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
-  EXPECT_EQ(Count(Log(), "capture add_one"), 1);
-  EXPECT_EQ(Count(Log(), "replay add_one"), 0);
-  ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
-  ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
-  ASSERT_TRUE(device->Synchronize(*stream).ok());
-  EXPECT_EQ(Count(Log(), "replay add_one grid=2,1,1 block=32,1,1 shared=0\n"), 2);
-  EXPECT_EQ(Count(Log(), "launch add_one"), 1);
-
-  // One direct launch and two replays: each element went up by 3.
-  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
-  for (uint32_t i = 0; i < kN; ++i) ASSERT_EQ(back[i], i * 10 + 3) << i;
-
-  ASSERT_TRUE(device->Fill(*buffer, 4, 8, 0xff).ok());
-  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
-  EXPECT_EQ(back[0], 3u);
-  EXPECT_EQ(back[1], 0xffffffffu);
-  EXPECT_EQ(back[2], 0xffffffffu);
-  EXPECT_EQ(back[3], 33u);
-
-  EXPECT_TRUE(device->DestroyGraph(*graph).ok());
-  EXPECT_TRUE(device->DestroyStream(*stream).ok());
-  EXPECT_TRUE(device->UnloadModule(*module).ok());
-  EXPECT_TRUE(device->Free(*buffer).ok());
-  EXPECT_EQ(fake_.live_allocations(), 0);
-  EXPECT_FALSE(device->Free(*buffer).ok());
+  ExpectMemoryModulesLaunchesAndGraphs(*device);
 }
 
 TEST_F(CudaTest, DeviceReleasesWhatIsLeft) {

@@ -130,61 +130,7 @@ TEST_F(HipTest, AllocCopyModuleLaunchAndGraphReplay) {
   EXPECT_EQ(device->info().name, "AMD Instinct MI300X");
   EXPECT_EQ(device->info().arch, "gfx94x");
   EXPECT_EQ(device->info().multiprocessor_count, 132);
-
-  constexpr uint32_t kN = 100;
-  std::vector<uint32_t> host(kN);
-  for (uint32_t i = 0; i < kN; ++i) host[i] = 7 * i;
-  auto buffer = device->Allocate(kN * 4);
-  ASSERT_TRUE(buffer.ok()) << buffer.status().ToString();
-  ASSERT_TRUE(device->CopyToDevice(*buffer, 0, host.data(), kN * 4).ok());
-  std::vector<uint32_t> back(kN);
-  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
-  EXPECT_EQ(back, host);
-
-  const std::string image = "MOERT_FAKE_MODULE add_one";
-  auto module = device->LoadModule("image 0", reinterpret_cast<const uint8_t*>(image.data()),
-                                   image.size());
-  ASSERT_TRUE(module.ok()) << module.status().ToString();
-  auto add_one = device->GetFunction(*module, "add_one");
-  ASSERT_TRUE(add_one.ok());
-  auto stream = device->CreateStream();
-  ASSERT_TRUE(stream.ok());
-  const uint64_t bindings[] = {buffer->address};
-  const uint32_t constants[] = {kN};
-  KernelLaunch launch;
-  launch.function = *add_one;
-  launch.grid[0] = 4;
-  launch.block[0] = 64;
-  launch.shared_memory_bytes = 1024;
-  launch.bindings = bindings;
-  launch.binding_count = 1;
-  launch.constants = constants;
-  launch.constant_count = 1;
-  ASSERT_TRUE(device->Launch(*stream, launch).ok());
-  const std::string log1 = Log();
-  EXPECT_EQ(Count(log1, "launch add_one grid=4,1,1 block=64,1,1 shared=1024\n"), 1);
-
-  auto graph = device->CaptureGraph(*stream, &launch, 1);
-  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
-  ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
-  ASSERT_TRUE(device->ReplayGraph(*graph, *stream).ok());
-  ASSERT_TRUE(device->Synchronize(*stream).ok());
-  const std::string log2 = Log();
-  EXPECT_EQ(Count(log2, "capture add_one"), 1);
-  EXPECT_EQ(Count(log2, "replay add_one grid=4,1,1 block=64,1,1 shared=1024\n"), 2);
-  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, kN * 4).ok());
-  for (uint32_t i = 0; i < kN; ++i) ASSERT_EQ(back[i], 7 * i + 3) << i;
-
-  ASSERT_TRUE(device->Fill(*buffer, 0, 4, 0).ok());
-  ASSERT_TRUE(device->CopyToHost(back.data(), *buffer, 0, 8).ok());
-  EXPECT_EQ(back[0], 0u);
-  EXPECT_EQ(back[1], 10u);
-
-  EXPECT_TRUE(device->DestroyGraph(*graph).ok());
-  EXPECT_TRUE(device->DestroyStream(*stream).ok());
-  EXPECT_TRUE(device->UnloadModule(*module).ok());
-  EXPECT_TRUE(device->Free(*buffer).ok());
-  EXPECT_EQ(fake_.live_allocations(), 0);
+  ExpectMemoryModulesLaunchesAndGraphs(*device);
 }
 
 TEST_F(HipTest, DeviceReleasesWhatIsLeft) {
