@@ -346,6 +346,7 @@ UK_DEVICE uk_f32x4 LoadF32x4(const UK_AS_SHARED float* p) { return *(const UK_AS
 #endif
 UK_DEVICE uint8_t LoadGlobalU8(const uint8_t* p) { return *(const UK_AS_GLOBAL uint8_t*)p; }
 UK_DEVICE uint16_t LoadGlobalU16(const uint16_t* p) { return *(const UK_AS_GLOBAL uint16_t*)p; }
+UK_DEVICE uint32_t LoadGlobalU32(const void* p) { return *(const UK_AS_GLOBAL uint32_t*)p; }
 UK_DEVICE const UK_AS_GLOBAL float* AsGlobal(const float* p) { return (const UK_AS_GLOBAL float*)p; }
 
 }  // namespace uk

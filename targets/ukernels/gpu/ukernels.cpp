@@ -235,7 +235,9 @@ UK_DEVICE void Linear3Row(int64_t r, XPtr row, int64_t k, bool vec, const uint16
 // times a power of two). Accumulation is fp32.
 //
 // Per K step of 32, the block stages A and B in shared memory (rows padded
-// by 8 halves against bank conflicts), then each warp runs the 16x16 steps
+// by 8 halves against bank conflicts), each thread one run of 8 values
+// along K per operand (16-byte loads from contiguous sources, one 16-byte
+// store per staged run), then each warp runs the 16x16 steps
 // of its output tiles; the 4 x 4 output tiles are dealt out to the warps,
 // at most 4 per warp at a time (blocks of fewer than 4 warps take several
 // passes). Results land in the shared g_tile_c for the caller's epilogue.
@@ -263,19 +265,66 @@ UK_DEVICE uint16_t ToBf16(float f) {
   return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
 }
 
-// The bf16 bits of weight element k of MXFP4 row `row` (blocks then scales).
-UK_DEVICE uint16_t Mxfp4ToBf16(const uint8_t* blocks, const uint8_t* scales, int64_t row, int64_t blocks_per_row,
-                               int64_t k) {
-  const int64_t block = row * blocks_per_row + k / 32, within = k % 32;
-  const uint32_t code = LoadGlobalU8(blocks + block * 16 + within / 2) >> (4 * (within & 1));
-  const float value = E2M1x2(code) * (0.5f * E8M0(LoadGlobalU8(scales + block)));
-  return static_cast<uint16_t>(__builtin_bit_cast(uint32_t, value) >> 16);  // exact
+// Eight bf16 values into 16-byte aligned shared memory, one store.
+UK_DEVICE void StoreRunBf16(UK_AS_SHARED uint16_t* p, const uint16_t (&v)[8]) {
+  uk_u32x4 w;
+#pragma unroll
+  for (int t = 0; t < 4; ++t) w[t] = v[2 * t] | (static_cast<uint32_t>(v[2 * t + 1]) << 16);
+  *(UK_AS_SHARED uk_u32x4*)p = w;
 }
 
-// g_tile_c = A B for one output tile. `a(m, k)` gives A's fp32 element
-// (m < kTileM; 0 outside the problem), `b(n, k)` B's bf16 bits for output
-// column n (0 outside). Every thread of the block must call it; ends with a
-// barrier, g_tile_c complete.
+// Runs of up to 8 consecutive values along K, as MultiplyTile stages them:
+// `count` (0 to 8) are inside the problem, the rest of `out` must be 0.
+// Contiguous sources take one or two 16-byte loads for a full aligned run.
+template <typename Ptr>
+UK_DEVICE void LoadRunF32(Ptr p, int64_t count, float (&out)[8]) {
+  if (count == 8 && Aligned16(p)) {
+    const uk_f32x4 lo = LoadF32x4(p), hi = LoadF32x4(p + 4);
+    out[0] = lo.x, out[1] = lo.y, out[2] = lo.z, out[3] = lo.w;
+    out[4] = hi.x, out[5] = hi.y, out[6] = hi.z, out[7] = hi.w;
+    return;
+  }
+#pragma unroll
+  for (int t = 0; t < 8; ++t) out[t] = t < count ? p[t] : 0.0f;
+}
+UK_DEVICE void LoadRunBf16(const uint16_t* p, int64_t count, uint16_t (&out)[8]) {
+  if (count == 8 && Aligned16(p)) {
+    const uk_u32x4 v = LoadGlobalU32x4(p);
+#pragma unroll
+    for (int t = 0; t < 4; ++t) {
+      out[2 * t] = static_cast<uint16_t>(v[t]);
+      out[2 * t + 1] = static_cast<uint16_t>(v[t] >> 16);
+    }
+    return;
+  }
+#pragma unroll
+  for (int t = 0; t < 8; ++t) out[t] = t < count ? LoadGlobalU16(p + t) : 0;
+}
+
+// Weight elements k.. of MXFP4 row `row` as bf16 bits, a run of `count`
+// (k a multiple of 8: one 4-byte load of codes and the scale byte).
+UK_DEVICE void Mxfp4RunToBf16(const uint8_t* blocks, const uint8_t* scales, int64_t row, int64_t blocks_per_row,
+                              int64_t k, int64_t count, uint16_t (&out)[8]) {
+  if (count <= 0) {
+#pragma unroll
+    for (int t = 0; t < 8; ++t) out[t] = 0;
+    return;
+  }
+  const int64_t block = row * blocks_per_row + k / 32;
+  const uint32_t codes = LoadGlobalU32(blocks + block * 16 + (k % 32) / 2);
+  const float half_scale = 0.5f * E8M0(LoadGlobalU8(scales + block));
+#pragma unroll
+  for (int t = 0; t < 8; ++t) {
+    const float value = E2M1x2(codes >> (4 * t)) * half_scale;
+    out[t] = t < count ? static_cast<uint16_t>(__builtin_bit_cast(uint32_t, value) >> 16) : 0;  // exact
+  }
+}
+
+// g_tile_c = A B for one output tile. `a(m, k, count, out)` gives A's fp32
+// elements k.. of row m (m < kTileM; 0 outside the problem) as a run (see
+// LoadRunF32), `b(n, k, count, out)` B's bf16 bits for output column n the
+// same way (0 outside). Runs start at multiples of 8. Every thread of the
+// block must call it; ends with a barrier, g_tile_c complete.
 template <typename ASource, typename BSource>
 UK_DEVICE void MultiplyTile(int64_t depth, ASource a, BSource b) {
   const int64_t tid = ThreadId(), threads = BlockSize(), warp = WarpInBlock(), warps = WarpsPerBlock();
@@ -291,16 +340,28 @@ UK_DEVICE void MultiplyTile(int64_t depth, ASource a, BSource b) {
       for (int e = 0; e < kMmaC; ++e) acc[t][e] = 0;
     }
     for (int64_t k0 = 0; k0 < depth; k0 += kTileK) {
-      for (int64_t i = tid; i < kTileM * kTileK; i += threads) {
-        const int64_t m = i / kTileK, kk = i % kTileK;
-        const float value = k0 + kk < depth ? a(m, k0 + kk) : 0.0f;
-        const uint16_t hi = ToBf16(value);
-        g_tile_a_hi[m * kTilePitch + kk] = hi;
-        g_tile_a_lo[m * kTilePitch + kk] = ToBf16(value - Bf16(hi));
+      // One run of 8 along K per thread and operand (rows are 16-byte
+      // aligned: the pitch is 80 bytes).
+      constexpr int64_t kRuns = kTileK / 8;
+      for (int64_t i = tid; i < kTileM * kRuns; i += threads) {
+        const int64_t m = i / kRuns, kk = (i % kRuns) * 8, left = depth - (k0 + kk);
+        float values[8];
+        a(m, k0 + kk, left < 0 ? 0 : (left > 8 ? 8 : left), values);
+        uk_u32x4 hi, lo;
+#pragma unroll
+        for (int t = 0; t < 4; ++t) {
+          const uint32_t h0 = ToBf16(values[2 * t]), h1 = ToBf16(values[2 * t + 1]);
+          hi[t] = h0 | (h1 << 16);
+          lo[t] = ToBf16(values[2 * t] - Bf16(h0)) | (static_cast<uint32_t>(ToBf16(values[2 * t + 1] - Bf16(h1))) << 16);
+        }
+        *(UK_AS_SHARED uk_u32x4*)(g_tile_a_hi + m * kTilePitch + kk) = hi;
+        *(UK_AS_SHARED uk_u32x4*)(g_tile_a_lo + m * kTilePitch + kk) = lo;
       }
-      for (int64_t i = tid; i < kTileN * kTileK; i += threads) {
-        const int64_t n = i / kTileK, kk = i % kTileK;
-        g_tile_b[n * kTilePitch + kk] = k0 + kk < depth ? b(n, k0 + kk) : 0;
+      for (int64_t i = tid; i < kTileN * kRuns; i += threads) {
+        const int64_t n = i / kRuns, kk = (i % kRuns) * 8, left = depth - (k0 + kk);
+        uint16_t bits[8];
+        b(n, k0 + kk, left < 0 ? 0 : (left > 8 ? 8 : left), bits);
+        StoreRunBf16(g_tile_b + n * kTilePitch + kk, bits);
       }
       Barrier();
 #pragma unroll
@@ -421,16 +482,16 @@ UK_DEVICE void Linear3Tiled(const float* x, const uint16_t* gain, float eps, int
     }
     MultiplyTile(
         k,
-        [&](int64_t m, int64_t kk) {
-          if (r0 + m >= rows) return 0.0f;
-          const float v = x[(r0 + m) * k + kk];
-          return gain ? v * g_tile_row_scale[m] * Bf16(gain[kk]) : v;
+        [&](int64_t m, int64_t kk, int64_t count, float (&run)[8]) {
+          LoadRunF32(AsGlobal(x + (r0 + m) * k + kk), r0 + m < rows ? count : 0, run);
+          if (!gain) return;
+#pragma unroll
+          for (int t = 0; t < 8; ++t) run[t] = t < count ? run[t] * g_tile_row_scale[m] * Bf16(gain[kk + t]) : 0.0f;
         },
-        [&](int64_t n, int64_t kk) -> uint16_t {
-          const int64_t c = c0 + n;
-          if (c >= total) return 0;
+        [&](int64_t n, int64_t kk, int64_t count, uint16_t (&run)[8]) {
+          const int64_t c = c0 + n < total ? c0 + n : 0;
           const MoecLinear3Column s = MoecLinear3ColumnOf(c, w0, b0, out0, n0, w1, b1, out1, n1, w2, b2, out2, n2);
-          return LoadGlobalU16(s.w + s.col * k + kk);
+          LoadRunBf16(s.w + s.col * k + kk, c0 + n < total ? count : 0, run);
         });
     for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
       const int64_t r = r0 + i / kTileN, c = c0 + i % kTileN;
@@ -463,11 +524,13 @@ UK_DEVICE void ExpertGateUpTiled(const float* x, const int32_t* indices, const u
       for (int64_t p0 = 0; p0 < count; p0 += kTileM) {
         MultiplyTile(
             d,
-            [&](int64_t m, int64_t kk) {
-              return p0 + m < count ? x[(g_pairs[p0 + m] / top_k) * d + kk] : 0.0f;
+            [&](int64_t m, int64_t kk, int64_t run_count, float (&run)[8]) {
+              const int64_t row = p0 + m < count ? g_pairs[p0 + m] / top_k : 0;
+              LoadRunF32(AsGlobal(x + row * d + kk), p0 + m < count ? run_count : 0, run);
             },
-            [&](int64_t n, int64_t kk) -> uint16_t {
-              return c0 + n < out_rows ? Mxfp4ToBf16(weight, scales, e * out_rows + c0 + n, blocks_per_row, kk) : 0;
+            [&](int64_t n, int64_t kk, int64_t run_count, uint16_t (&run)[8]) {
+              Mxfp4RunToBf16(weight, scales, e * out_rows + c0 + n, blocks_per_row, kk,
+                             c0 + n < out_rows ? run_count : 0, run);
             });
         for (int64_t i = tid; i < kTileM * (kTileN / 2); i += threads) {
           const int64_t m = i / (kTileN / 2), o = i % (kTileN / 2), row = c0 + 2 * o;
@@ -516,11 +579,12 @@ UK_DEVICE void ExpertDownTiled(const float* activation, const float* routing_wei
         for (int64_t p0 = 0; p0 < count; p0 += kTileM) {
           MultiplyTile(
               intermediate,
-              [&](int64_t m, int64_t kk) {
-                return p0 + m < count ? activation[g_pairs[p0 + m] * intermediate + kk] : 0.0f;
+              [&](int64_t m, int64_t kk, int64_t run_count, float (&run)[8]) {
+                const int64_t pair = p0 + m < count ? g_pairs[p0 + m] : 0;
+                LoadRunF32(AsGlobal(activation + pair * intermediate + kk), p0 + m < count ? run_count : 0, run);
               },
-              [&](int64_t n, int64_t kk) -> uint16_t {
-                return c0 + n < d ? Mxfp4ToBf16(weight, scales, e * d + c0 + n, blocks_per_row, kk) : 0;
+              [&](int64_t n, int64_t kk, int64_t run_count, uint16_t (&run)[8]) {
+                Mxfp4RunToBf16(weight, scales, e * d + c0 + n, blocks_per_row, kk, c0 + n < d ? run_count : 0, run);
               });
           for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
             const int64_t m = i / kTileN, c = c0 + i % kTileN;
@@ -588,6 +652,18 @@ struct KeySource {
   }
   __attribute__((always_inline)) float Value(int64_t j, int64_t i) const {
     return InChunk(j) ? Cache::Round(v[ChunkAt(j) + i]) : Cache::Load(value_cache + CacheAt(j) + i);
+  }
+  // Elements i.. of key j as bf16 bits, a run of `count` (bf16 caches only,
+  // whose keys are exact in bf16).
+  __attribute__((always_inline)) void KeyRunBf16(int64_t j, int64_t i, int64_t count, uint16_t (&out)[8]) const {
+    if (InChunk(j)) {
+      float values[8];
+      LoadRunF32(AsGlobal(k + ChunkAt(j) + i), count, values);
+#pragma unroll
+      for (int t = 0; t < 8; ++t) out[t] = ToBf16(values[t]);
+    } else {
+      LoadRunBf16(key_cache + CacheAt(j) + i, count, out);
+    }
   }
 };
 
@@ -816,8 +892,13 @@ UK_DEVICE void AttentionTiles(const float* q, const float* k, const float* v, co
       for (int64_t d0 = 0; d0 < d; d0 += kTileN) {
         MultiplyTile(
             d,
-            [&](int64_t m, int64_t kk) { return query_row(m) < r_end ? q[query_at(m) + kk] : 0.0f; },
-            [&](int64_t n, int64_t kk) -> uint16_t { return j0 + n <= last_key ? ToBf16(keys.Key(j0 + n, kk)) : 0; });
+            [&](int64_t m, int64_t kk, int64_t count, float (&run)[8]) {
+              LoadRunF32(AsGlobal(q + (query_row(m) < r_end ? query_at(m) : 0) + kk), query_row(m) < r_end ? count : 0,
+                         run);
+            },
+            [&](int64_t n, int64_t kk, int64_t count, uint16_t (&run)[8]) {
+              keys.KeyRunBf16(j0 + n <= last_key ? j0 + n : last_key, kk, j0 + n <= last_key ? count : 0, run);
+            });
         // P = exp(scale S - max) over the keys query m sees, 0 elsewhere;
         // the max, its rescale and the normaliser advance once per step.
         if (tid < kTileM) {
@@ -845,9 +926,15 @@ UK_DEVICE void AttentionTiles(const float* q, const float* k, const float* v, co
         }
         Barrier();
         MultiplyTile(
-            kTileN, [&](int64_t m, int64_t kk) { return g_tile_c[m * kTileN + kk]; },
-            [&](int64_t n, int64_t kk) -> uint16_t {
-              return d0 + n < d && j0 + kk <= last_key ? ToBf16(keys.Value(j0 + kk, d0 + n)) : 0;
+            kTileN,
+            [&](int64_t m, int64_t kk, int64_t count, float (&run)[8]) {
+              LoadRunF32(static_cast<SFloatPtr>(g_tile_c + m * kTileN + kk), count, run);
+            },
+            [&](int64_t n, int64_t kk, int64_t count, uint16_t (&run)[8]) {
+              // Eight keys' element d0 + n: strided, one load each.
+              for (int t = 0; t < 8; ++t) {
+                run[t] = t < count && d0 + n < d && j0 + kk + t <= last_key ? ToBf16(keys.Value(j0 + kk + t, d0 + n)) : 0;
+              }
             });
         for (int64_t i = tid; i < kTileM * kTileN; i += threads) {
           const int64_t m = i / kTileN, e = d0 + i % kTileN;
@@ -903,11 +990,12 @@ UK_DEVICE void Attention(const float* q, const float* k, const float* v, const u
   const int64_t live_rows = MoecLiveRows(live, rows);
   // Prefill (static rows; bf16 caches): flash-style tiles when the call's
   // rows are one sequence.
-  if (Cache::kBf16 && rows >= kMinTileRows && splits == 1 &&
-      AttentionTilesApply(slots, positions, live_rows, group, capacity, window)) {
-    AttentionTiles<Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, live_rows, heads, kv_heads,
-                          d, capacity, window, scale);
-    return;
+  if constexpr (Cache::kBf16) {
+    if (rows >= kMinTileRows && splits == 1 && AttentionTilesApply(slots, positions, live_rows, group, capacity, window)) {
+      AttentionTiles<Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, live_rows, heads, kv_heads,
+                            d, capacity, window, scale);
+      return;
+    }
   }
   for (int64_t item = BlockId(); item < live_rows * kv_heads * splits; item += BlockCount()) {
     const int64_t s = item % splits, r = item / splits / kv_heads, g = item / splits % kv_heads;
