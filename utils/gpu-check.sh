@@ -30,6 +30,8 @@ out=$root/build/gpu-check
 declare -A greedy_prompt=([tiny]=313,651,473,96,521,904,258,612,877,292,473,823
                           [tiny-wide]=1600,112,515,1319,415,151,1032,178,1998,1580,1474,1133)
 wide_prompt=1,2,3,4,5,6,7,8,9,10,11,12
+# Batch-1 decode limits on an H100 (../shared/reference/performance.md); issue 6 asks 20b for 40%.
+declare -A decode_limit=([20b]=809 [120b]=600)
 
 prepare() {
   local target=$1 full_size=$2
@@ -110,7 +112,10 @@ run() {
       local result
       if result=$("$bin" "$out/$preset.moex" --bench --bench-context $context --bench-tokens 64 2>&1); then
         echo "$result"
-        row "$preset: decode at context $context" "$(echo "$result" | grep '^decode:' | sed 's/.*= //')"
+        local speed
+        speed=$(echo "$result" | grep '^decode:' | sed 's/.*= //; s/ tokens\/s//')
+        row "$preset: decode at context $context" \
+          "$speed tokens/s = $(awk -v s="$speed" -v l="${decode_limit[$preset]}" 'BEGIN { printf "%.0f", 100 * s / l }')% of the H100 limit (${decode_limit[$preset]} tokens/s)"
       else
         echo "$result"
         row "$preset: decode at context $context" "FAIL: $(echo "$result" | tail -1)"
