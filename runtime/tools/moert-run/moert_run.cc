@@ -63,7 +63,8 @@ std::vector<FlagSpec> Flags() {
       {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
       {"bench-tokens", true, "N", "with --bench: tokens to decode (default 64)"},
       {"bench-context", true, "N", "with --bench: prompt tokens prefilled before decoding (default: --bench-tokens)"},
-      {"profile", false, "", "with --bench: time every kernel of the decode step (CPU or GPU) and, on the CPU, of a prefill chunk"},
+      {"profile", false, "", "with --bench: time every kernel of the decode step (CPU or GPU) and, on the "
+                             "CPU, of a prefill chunk"},
       {"threads", true, "N", "worker threads (default: one per core)"},
       {"prompt", true, "TEXT", "chat: render TEXT as the user's message (harmony), generate the assistant's turn "
                                "and stream its final answer to stdout; stats on stderr"},

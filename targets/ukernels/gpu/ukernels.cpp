@@ -351,8 +351,9 @@ UK_DEVICE void MultiplyTile(int64_t depth, ASource a, BSource b) {
 #pragma unroll
         for (int t = 0; t < 4; ++t) {
           const uint32_t h0 = ToBf16(values[2 * t]), h1 = ToBf16(values[2 * t + 1]);
+          const uint32_t l0 = ToBf16(values[2 * t] - Bf16(h0)), l1 = ToBf16(values[2 * t + 1] - Bf16(h1));
           hi[t] = h0 | (h1 << 16);
-          lo[t] = ToBf16(values[2 * t] - Bf16(h0)) | (static_cast<uint32_t>(ToBf16(values[2 * t + 1] - Bf16(h1))) << 16);
+          lo[t] = l0 | (l1 << 16);
         }
         *(UK_AS_SHARED uk_u32x4*)(g_tile_a_hi + m * kTilePitch + kk) = hi;
         *(UK_AS_SHARED uk_u32x4*)(g_tile_a_lo + m * kTilePitch + kk) = lo;
