@@ -99,7 +99,8 @@ void moert_session_destroy(moert_session* session);
 /* Appends `count` tokens to the sequence in `slot` (a new sequence after
  * creation or reset). If `all_logits` is not NULL it receives count *
  * vocab_size floats, row i the logits after token i; in any case the last
- * row becomes the slot's logits. MOERT_OUT_OF_RANGE when the sequence would
+ * row becomes the slot's logits. Without all_logits only that row's logits
+ * are computed, the cheaper call. MOERT_OUT_OF_RANGE when the sequence would
  * pass max_context. */
 moert_status_t moert_session_prefill(moert_session* session, uint32_t slot, const int32_t* tokens,
                                      size_t count, float* all_logits);

@@ -129,6 +129,8 @@ class Session {
   // of its rows; padding rows get token 0, position -1 and the same slot.
   // Afterwards logits(slot) holds the last token's logits, and when
   // `all_logits` is not null it receives every token's: count * vocab floats.
+  // Without it only the last token's logits are computed (EntryPoint.live_rows),
+  // which at gpt-oss's vocabulary is most of a short chunk's work saved.
   Status Prefill(uint32_t slot, const int32_t* tokens, size_t count, float* all_logits = nullptr);
 
   // Appends one token to each of `count` distinct slots through the "decode"
