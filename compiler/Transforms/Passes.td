@@ -114,7 +114,10 @@ def MoeScheduleKernels : Pass<"moe-schedule-kernels", "::mlir::func::FuncOp"> {
     keys of each are split over `kv_splits` workgroups (split-KV, at least
     256 keys each, so a 128-key sliding window stays whole); the kernel
     recipe then picks the split microkernels, which combine the partial
-    results through a WORKSPACE buffer.
+    results through a WORKSPACE buffer. Attention in the `prefill` entry
+    point gets `one_sequence = 1` and is never split: its rows are one
+    sequence (the runtime's contract), so the GPU microkernel tiles the
+    queries instead (flash style).
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"x86-64-v3\"",

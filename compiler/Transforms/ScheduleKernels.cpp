@@ -118,13 +118,21 @@ struct MoeScheduleKernelsPass : impl::MoeScheduleKernelsBase<MoeScheduleKernelsP
       const int64_t items = rows * static_cast<int64_t>(attention.getNumKvHeads());
       int64_t keys = dimOf(attention.getKeyCache(), 1);
       if (auto window = attention.getSlidingWindow()) keys = std::min<int64_t>(keys, static_cast<int64_t>(*window));
+      // The "prefill" entry point's rows are one sequence (one slot,
+      // consecutive positions: the runtime's contract, docs/import.md), so
+      // GPU prefill gives a block a tile of queries sharing their keys
+      // instead of splitting keys. Said here, not found from the live rows,
+      // so that a row's result never depends on the other rows of its call.
+      auto entry = op->getParentOfType<func::FuncOp>();
+      const bool one_sequence = entry && entry.getSymName() == "prefill";
       int64_t splits = 1;
-      if (t.min_keys_per_split > 0 && items < t.compute_units) {
+      if (t.min_keys_per_split > 0 && items < t.compute_units && !one_sequence) {
         splits = std::max<int64_t>(1, std::min(ceilDiv(t.compute_units, items), ceilDiv(keys, t.min_keys_per_split)));
       }
       add("shape_class", b.getStringAttr("attention"));
       addInt("rows", rows);
       if (splits > 1) addInt("kv_splits", splits);
+      if (one_sequence) addInt("one_sequence", 1);
       addInt("workgroups", items * splits);
       addInt("vector_width", t.simd_lanes_f32);
       return b.getDictionaryAttr(entries);

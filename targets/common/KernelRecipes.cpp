@@ -230,7 +230,8 @@ Result<UkCall> MatchKernel(func::FuncOp fn) {
                   {bind.arg(a.getQuery()), bind.arg(a.getKey()), bind.arg(a.getValue()), bind.arg(a.getSinks()),
                    bind.arg(a.getKeyCache()), bind.arg(a.getValueCache()), bind.arg(a.getSlots()),
                    bind.arg(a.getPositions()), bind.arg(a.getResult()), I64(rows), I64(heads), I64(kv_heads), I64(d),
-                   I64(dim(a.getKeyCache(), 1)), I64(window), F32(a.getScale().convertToDouble())}};
+                   I64(dim(a.getKeyCache(), 1)), I64(window), F32(a.getScale().convertToDouble()),
+                   I64(KernelScheduleInt(fn, "one_sequence", 0))}};
       // Split-KV (moe-schedule-kernels' kv_splits, GPUs at decode): the
       // partial results and a counter per (row, KV head) in a workspace.
       const int64_t splits = KernelScheduleInt(fn, "kv_splits", 1);

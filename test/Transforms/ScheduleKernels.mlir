@@ -106,3 +106,27 @@ func.func @window_attention(%q: tensor<1x4096xf32>, %k: tensor<1x512xf32>, %v: t
   }
   return %o : tensor<1x4096xf32>
 }
+
+// -----
+
+// Attention in the "prefill" entry point: its rows are one sequence (the
+// runtime's contract), which the GPU kernels tile instead of splitting the
+// keys (16 rows x 8 KV heads would otherwise split on the H100); other entry
+// points promise nothing.
+// CPU-LABEL: func.func @prefill
+// CPU: moe.kernel "attention" schedule {one_sequence = 1 : i64, rows = 16 : i64, shape_class = "attention", target = "x86-64-v3", vector_width = 8 : i64, workgroups = 128 : i64}
+// H100-LABEL: func.func @prefill
+// H100: moe.kernel "attention" schedule {one_sequence = 1 : i64, rows = 16 : i64, shape_class = "attention", target = "sm_90a", vector_width = 32 : i64, workgroups = 128 : i64}
+func.func @prefill(%q: tensor<16x4096xf32>, %k: tensor<16x512xf32>, %v: tensor<16x512xf32>, %s: tensor<64xbf16>,
+                   %kc: tensor<1x4096x8x64xbf16>, %vc: tensor<1x4096x8x64xbf16>, %slots: tensor<16xi32>,
+                   %pos: tensor<16xi32>) -> tensor<16x4096xf32> {
+  %o = moe.kernel "attention" -> tensor<16x4096xf32> {
+    %r, %kc2, %vc2 = moe.attention %q, %k, %v sinks(%s) cache(%kc, %vc) at(%slots, %pos)
+        {num_heads = 64, num_kv_heads = 8, head_dim = 64, scale = 0.125}
+        : (tensor<16x4096xf32>, tensor<16x512xf32>, tensor<16x512xf32>, tensor<64xbf16>,
+           tensor<1x4096x8x64xbf16>, tensor<1x4096x8x64xbf16>, tensor<16xi32>, tensor<16xi32>)
+        -> (tensor<16x4096xf32>, tensor<1x4096x8x64xbf16>, tensor<1x4096x8x64xbf16>)
+    moe.yield %r : tensor<16x4096xf32>
+  }
+  return %o : tensor<16x4096xf32>
+}

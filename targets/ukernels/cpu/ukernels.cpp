@@ -295,7 +295,9 @@ struct Bf16Cache {
 // appends its row's key and value for that head to the cache, and reads the
 // keys of the other rows of the same chunk (rows of one sequence are
 // consecutive, with consecutive positions) from the key/value inputs, so no
-// workgroup depends on another's cache writes.
+// workgroup depends on another's cache writes. The exports' `one_sequence`
+// (the prefill entry point's rows are one sequence) lets the GPU kernels
+// tile the queries; the CPU has no use for it.
 template <typename Cache>
 UK_INLINE void Attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                          typename Cache::Element* key_cache, typename Cache::Element* value_cache,
@@ -367,8 +369,8 @@ UK_INLINE void Attention(const float* q, const float* k, const float* v, const u
 UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                                  float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
                                  float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
-                                 int64_t capacity, int64_t window, float scale, const int32_t* live,
-                                 int64_t workgroup, int64_t workgroups) {
+                                 int64_t capacity, int64_t window, float scale, int64_t /*one_sequence*/,
+                                 const int32_t* live, int64_t workgroup, int64_t workgroups) {
   Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
                       capacity, window, scale, live, workgroup, workgroups);
 }
@@ -378,8 +380,8 @@ UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, cons
                                             uint16_t* key_cache, uint16_t* value_cache, const int32_t* slots,
                                             const int32_t* positions, float* out, int64_t rows, int64_t heads,
                                             int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
-                                            float scale, const int32_t* live, int64_t workgroup,
-                                            int64_t workgroups) {
+                                            float scale, int64_t /*one_sequence*/, const int32_t* live,
+                                            int64_t workgroup, int64_t workgroups) {
   Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
                        capacity, window, scale, live, workgroup, workgroups);
 }

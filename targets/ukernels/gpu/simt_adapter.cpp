@@ -66,30 +66,32 @@ MOEC_SIMT_ENTRY(moec_uk_attention,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, float* key_cache,
                  float* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 const int32_t* live, int64_t workgroup, int64_t),
+                 int64_t one_sequence, const int32_t* live, int64_t workgroup, int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, live))
+                 window, scale, one_sequence, live))
 MOEC_SIMT_ENTRY(moec_uk_attention_bf16_cache,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, uint16_t* key_cache,
                  uint16_t* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 const int32_t* live, int64_t workgroup, int64_t),
+                 int64_t one_sequence, const int32_t* live, int64_t workgroup, int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, live))
+                 window, scale, one_sequence, live))
 MOEC_SIMT_ENTRY(moec_uk_attention_split,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, float* key_cache,
                  float* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 float* workspace, int64_t splits, const int32_t* live, int64_t workgroup, int64_t),
+                 int64_t one_sequence, float* workspace, int64_t splits, const int32_t* live, int64_t workgroup,
+                 int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, workspace, splits, live))
+                 window, scale, one_sequence, workspace, splits, live))
 MOEC_SIMT_ENTRY(moec_uk_attention_bf16_cache_split,
                 (const float* q, const float* k, const float* v, const uint16_t* sinks, uint16_t* key_cache,
                  uint16_t* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
                  int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 float* workspace, int64_t splits, const int32_t* live, int64_t workgroup, int64_t),
+                 int64_t one_sequence, float* workspace, int64_t splits, const int32_t* live, int64_t workgroup,
+                 int64_t),
                 (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, workspace, splits, live))
+                 window, scale, one_sequence, workspace, splits, live))
 MOEC_SIMT_ENTRY(moec_uk_expert_gate_up,
                 (const float* x, const int32_t* indices, const uint8_t* weight, const uint16_t* bias,
                  float* activation, int64_t rows, int64_t top_k, int64_t d, int64_t intermediate, int64_t experts,

@@ -982,17 +982,18 @@ template <typename Cache>
 UK_DEVICE void Attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                          typename Cache::Element* key_cache, typename Cache::Element* value_cache,
                          const int32_t* slots, const int32_t* positions, float* out, int64_t rows, int64_t heads,
-                         int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale, float* workspace,
-                         int64_t splits, const int32_t* live) {
+                         int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
+                         bool one_sequence, float* workspace, int64_t splits, const int32_t* live) {
   typedef typename Cache::Element Element;
   const int64_t group = heads / kv_heads;
   uint32_t* counters = reinterpret_cast<uint32_t*>(workspace);
   float* partials = splits > 1 ? workspace + MOEC_SPLIT_KV_COUNTERS : nullptr;
   const int64_t live_rows = MoecLiveRows(live, rows);
-  // Prefill (static rows; bf16 caches): flash-style tiles when the call's
-  // rows are one sequence.
+  // Prefill (the compiler's one_sequence and static rows; bf16 caches):
+  // flash-style tiles, when the live rows are indeed one sequence.
   if constexpr (Cache::kBf16) {
-    if (rows >= kMinTileRows && splits == 1 && AttentionTilesApply(slots, positions, live_rows, group, capacity, window)) {
+    if (one_sequence && rows >= kMinTileRows && splits == 1 &&
+        AttentionTilesApply(slots, positions, live_rows, group, capacity, window)) {
       AttentionTiles<Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, live_rows, heads, kv_heads,
                             d, capacity, window, scale);
       return;
@@ -1134,16 +1135,16 @@ UK_EXPORT void moec_uk_router(const float* x, const uint16_t* gain, float eps, c
     // together.
     const int64_t warps = WarpsPerBlock();
     for (int64_t e0 = WarpInBlock(); e0 < experts; e0 += kRouterRowsAtOnce * warps) {
-      const uint16_t* rows[kRouterRowsAtOnce];
+      const uint16_t* expert_rows[kRouterRowsAtOnce];
       for (int n = 0; n < kRouterRowsAtOnce; ++n) {
-        rows[n] = e0 + n * warps < experts ? w + (e0 + n * warps) * d : nullptr;
+        expert_rows[n] = e0 + n * warps < experts ? w + (e0 + n * warps) * d : nullptr;
       }
       float share[kRouterRowsAtOnce];
       if (vec) {
-        DotBf16LaneRows(rows, static_cast<SFloatPtr>(g_row), d, share);
+        DotBf16LaneRows(expert_rows, static_cast<SFloatPtr>(g_row), d, share);
       } else {
         for (int n = 0; n < kRouterRowsAtOnce; ++n) {
-          share[n] = rows[n] ? DotBf16Lane(rows[n], static_cast<SFloatPtr>(g_row), d, false) : 0.0f;
+          share[n] = expert_rows[n] ? DotBf16Lane(expert_rows[n], static_cast<SFloatPtr>(g_row), d, false) : 0.0f;
         }
       }
       for (int n = 0; n < kRouterRowsAtOnce; ++n) {
@@ -1223,9 +1224,10 @@ UK_EXPORT void moec_uk_rope(const float* x, const int32_t* positions, float* out
 UK_EXPORT void moec_uk_attention(const float* q, const float* k, const float* v, const uint16_t* sinks,
                                  float* key_cache, float* value_cache, const int32_t* slots, const int32_t* positions,
                                  float* out, int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
-                                 int64_t capacity, int64_t window, float scale, const int32_t* live) {
+                                 int64_t capacity, int64_t window, float scale, int64_t one_sequence,
+                                 const int32_t* live) {
   Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                      capacity, window, scale, nullptr, 1, live);
+                      capacity, window, scale, one_sequence != 0, nullptr, 1, live);
 }
 
 // The same with bf16 caches (the GPU targets' default).
@@ -1233,9 +1235,9 @@ UK_EXPORT void moec_uk_attention_bf16_cache(const float* q, const float* k, cons
                                             uint16_t* key_cache, uint16_t* value_cache, const int32_t* slots,
                                             const int32_t* positions, float* out, int64_t rows, int64_t heads,
                                             int64_t kv_heads, int64_t d, int64_t capacity, int64_t window,
-                                            float scale, const int32_t* live) {
+                                            float scale, int64_t one_sequence, const int32_t* live) {
   Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                       capacity, window, scale, nullptr, 1, live);
+                       capacity, window, scale, one_sequence != 0, nullptr, 1, live);
 }
 
 // Split-KV forms (GPU only; the schedule picks them for decode): the keys of
@@ -1247,19 +1249,20 @@ UK_EXPORT void moec_uk_attention_split(const float* q, const float* k, const flo
                                        float* key_cache, float* value_cache, const int32_t* slots,
                                        const int32_t* positions, float* out, int64_t rows, int64_t heads,
                                        int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                                       float* workspace, int64_t splits, const int32_t* live) {
+                                       int64_t one_sequence, float* workspace, int64_t splits, const int32_t* live) {
   Attention<F32Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                      capacity, window, scale, workspace, splits, live);
+                      capacity, window, scale, one_sequence != 0, workspace, splits, live);
 }
 
 UK_EXPORT void moec_uk_attention_bf16_cache_split(const float* q, const float* k, const float* v,
                                                   const uint16_t* sinks, uint16_t* key_cache, uint16_t* value_cache,
                                                   const int32_t* slots, const int32_t* positions, float* out,
                                                   int64_t rows, int64_t heads, int64_t kv_heads, int64_t d,
-                                                  int64_t capacity, int64_t window, float scale, float* workspace,
-                                                  int64_t splits, const int32_t* live) {
+                                                  int64_t capacity, int64_t window, float scale,
+                                                  int64_t one_sequence, float* workspace, int64_t splits,
+                                                  const int32_t* live) {
   Attention<Bf16Cache>(q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,
-                       capacity, window, scale, workspace, splits, live);
+                       capacity, window, scale, one_sequence != 0, workspace, splits, live);
 }
 
 // Routed gate_up with the clamped SwiGLU epilogue:

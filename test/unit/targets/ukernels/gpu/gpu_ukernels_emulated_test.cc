@@ -37,11 +37,11 @@ void moec_uk_router(const float*, const uint16_t*, float, const uint16_t*, const
 void moec_uk_rope(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, const float*, float,
                   const int32_t*, int64_t, int64_t);
 void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*, const int32_t*,
-                       const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float,
+                       const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float, int64_t,
                        const int32_t*, int64_t, int64_t);
 void moec_uk_attention_bf16_cache(const float*, const float*, const float*, const uint16_t*, uint16_t*, uint16_t*,
                                   const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                  int64_t, float, const int32_t*, int64_t, int64_t);
+                                  int64_t, float, int64_t, const int32_t*, int64_t, int64_t);
 void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t, int64_t,
                             int64_t, int64_t, int64_t, float, float, const int32_t*, int64_t, int64_t);
 void moec_uk_expert_down(const float*, const float*, const int32_t*, const uint8_t*, const uint16_t*, const float*,
@@ -62,16 +62,16 @@ void moec_uk_add(const float*, const float*, float*, int64_t, int64_t, const int
                     const int32_t*);                                                                               \
   void moec_uk_attention(const float*, const float*, const float*, const uint16_t*, float*, float*,                \
                          const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,      \
-                         int64_t, float, const int32_t*);                                                          \
+                         int64_t, float, int64_t, const int32_t*);                                                 \
   void moec_uk_attention_bf16_cache(const float*, const float*, const float*, const uint16_t*, uint16_t*,          \
                                     uint16_t*, const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t,  \
-                                    int64_t, int64_t, int64_t, float, const int32_t*);                             \
+                                    int64_t, int64_t, int64_t, float, int64_t, const int32_t*);                    \
   void moec_uk_attention_split(const float*, const float*, const float*, const uint16_t*, float*, float*,          \
                                const int32_t*, const int32_t*, float*, int64_t, int64_t, int64_t, int64_t,         \
-                               int64_t, int64_t, float, float*, int64_t, const int32_t*);                          \
+                               int64_t, int64_t, float, int64_t, float*, int64_t, const int32_t*);                 \
   void moec_uk_attention_bf16_cache_split(const float*, const float*, const float*, const uint16_t*, uint16_t*,    \
                                           uint16_t*, const int32_t*, const int32_t*, float*, int64_t, int64_t,     \
-                                          int64_t, int64_t, int64_t, int64_t, float, float*, int64_t,              \
+                                          int64_t, int64_t, int64_t, int64_t, float, int64_t, float*, int64_t,     \
                                           const int32_t*);                                                         \
   void moec_uk_expert_gate_up(const float*, const int32_t*, const uint8_t*, const uint16_t*, float*, int64_t,      \
                               int64_t, int64_t, int64_t, int64_t, float, float, const int32_t*);                   \
@@ -339,7 +339,7 @@ TEST_P(GpuUkernelsEmulated, Attention) {
     const std::string what = "d " + std::to_string(d) + " window " + std::to_string(c.window);
     std::vector<float> want(rows * heads * d, 0), want_k = key_cache, want_v = value_cache;
     moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), want_k.data(), want_v.data(), slots.data(),
-                      c.positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, nullptr, 0,
+                      c.positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, 0, nullptr, 0,
                       1);
     // bf16 caches: the same cache contents, rounded.
     const std::vector<uint16_t> key_cache16 = RandomBf16(key_cache.size(), -1, 1, 20),
@@ -348,12 +348,12 @@ TEST_P(GpuUkernelsEmulated, Attention) {
     std::vector<uint16_t> want_k16 = key_cache16, want_v16 = value_cache16;
     moec_uk_attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), want_k16.data(), want_v16.data(),
                                  slots.data(), c.positions.data(), want16.data(), rows, heads, kv_heads, d,
-                                 c.capacity, c.window, scale, nullptr, 0, 1);
+                                 c.capacity, c.window, scale, 0, nullptr, 0, 1);
     for (const Grid& grid : kGrids) {
       std::vector<float> got(rows * heads * d, 0), got_k = key_cache, got_v = value_cache;
       Launch(k, grid, [&] {
         k.attention(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(), slots.data(),
-                    c.positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, nullptr);
+                    c.positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity, c.window, scale, 0, nullptr);
       });
       ExpectClose(got, want, 1e-5, what + " output");
       EXPECT_EQ(got_k, want_k) << what;
@@ -364,7 +364,7 @@ TEST_P(GpuUkernelsEmulated, Attention) {
       Launch(k, grid, [&] {
         k.attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), got_k16.data(), got_v16.data(),
                                slots.data(), c.positions.data(), got16.data(), rows, heads, kv_heads, d, c.capacity,
-                               c.window, scale, nullptr);
+                               c.window, scale, 0, nullptr);
       });
       ExpectClose(got16, want16, 1e-5, what + " output, bf16 caches");
       EXPECT_EQ(got_k16, want_k16) << what << ", bf16 caches";
@@ -379,7 +379,7 @@ TEST_P(GpuUkernelsEmulated, Attention) {
         Launch(k, grid, [&] {
           k.attention_split(q.data(), key.data(), value.data(), sinks.data(), got_ks.data(), got_vs.data(),
                             slots.data(), c.positions.data(), got_split.data(), rows, heads, kv_heads, d, c.capacity,
-                            c.window, scale, workspace.data(), splits + 2, nullptr);
+                            c.window, scale, 0, workspace.data(), splits + 2, nullptr);
         });
         const std::string split_what = what + ", " + std::to_string(splits + 2) + " then " + std::to_string(splits) +
                                        " splits";
@@ -397,7 +397,7 @@ TEST_P(GpuUkernelsEmulated, Attention) {
         Launch(k, grid, [&] {
           k.attention_bf16_cache_split(q.data(), key.data(), value.data(), sinks.data(), got_ks16.data(),
                                        got_vs16.data(), slots.data(), c.positions.data(), got_split16.data(), rows,
-                                       heads, kv_heads, d, c.capacity, c.window, scale, workspace.data(), splits,
+                                       heads, kv_heads, d, c.capacity, c.window, scale, 0, workspace.data(), splits,
                                        nullptr);
         });
         ExpectClose(got_split16, want16, 1e-5, split_what + ", bf16 caches");
@@ -408,8 +408,9 @@ TEST_P(GpuUkernelsEmulated, Attention) {
 }
 
 // Prefill-sized calls with bf16 caches: one sequence continuing its cached
-// keys takes the flash-style tiles (AttentionTiles); the same rows split
-// between two slots take the per-row path. Head dimensions 64 and 128 (S
+// keys takes the flash-style tiles (AttentionTiles) where the compiler says
+// the rows are one sequence; the same rows split between two slots, or
+// without that promise, take the per-row path. Head dimensions 64 and 128 (S
 // and P computed once per 64 columns), with and without a sliding window
 // over a wrapped ring; the last tile of rows is partial and the call has
 // padding rows past its live ones.
@@ -444,17 +445,22 @@ TEST_P(GpuUkernelsEmulated, AttentionTilesForPrefill) {
     std::vector<uint16_t> want_k = cache_k, want_v = cache_v;
     moec_uk_attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), want_k.data(), want_v.data(),
                                  slots.data(), positions.data(), want.data(), rows, heads, kv_heads, d, c.capacity,
-                                 c.window, scale, live, 0, 1);
-    std::vector<float> got(rows * heads * d, kUntouched);
-    std::vector<uint16_t> got_k = cache_k, got_v = cache_v;
-    Launch(k, grid, [&] {
-      k.attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(),
-                             slots.data(), positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity,
-                             c.window, scale, live);
-    });
-    ExpectLiveRows(got, want, heads * d, 0, 37, kTileTolerance, what);
-    EXPECT_EQ(got_k, want_k) << what;
-    EXPECT_EQ(got_v, want_v) << what;
+                                 c.window, scale, 0, live, 0, 1);
+    // The compiler's one_sequence (the prefill entry point) allows the
+    // tiles; without it (a decode batch of 40 rows) the per-row kernel runs.
+    for (const int64_t one_sequence : {int64_t{1}, int64_t{0}}) {
+      std::vector<float> got(rows * heads * d, kUntouched);
+      std::vector<uint16_t> got_k = cache_k, got_v = cache_v;
+      Launch(k, grid, [&] {
+        k.attention_bf16_cache(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(),
+                               slots.data(), positions.data(), got.data(), rows, heads, kv_heads, d, c.capacity,
+                               c.window, scale, one_sequence, live);
+      });
+      const std::string how = what + (one_sequence ? ", one_sequence" : "");
+      ExpectLiveRows(got, want, heads * d, 0, 37, one_sequence ? kTileTolerance : 1e-5, how);
+      EXPECT_EQ(got_k, want_k) << how;
+      EXPECT_EQ(got_v, want_v) << how;
+    }
   }
 }
 
@@ -643,10 +649,10 @@ TEST_P(GpuUkernelsEmulated, LiveRowsBoundTheWork) {
     const float scale = 0.125f;
     std::vector<float> all(rows * heads * d), all_k = cache, all_v = cache;
     moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), all_k.data(), all_v.data(), slots.data(),
-                      positions.data(), all.data(), rows, heads, kv_heads, d, capacity, 0, scale, nullptr, 0, 1);
+                      positions.data(), all.data(), rows, heads, kv_heads, d, capacity, 0, scale, 0, nullptr, 0, 1);
     std::vector<float> cpu = untouched(all.size()), cpu_k = cache, cpu_v = cache;
     moec_uk_attention(q.data(), key.data(), value.data(), sinks.data(), cpu_k.data(), cpu_v.data(), slots.data(),
-                      positions.data(), cpu.data(), rows, heads, kv_heads, d, capacity, 0, scale, live, 0, 1);
+                      positions.data(), cpu.data(), rows, heads, kv_heads, d, capacity, 0, scale, 0, live, 0, 1);
     ExpectLiveRows(cpu, all, heads * d, 0, 4, 0, "CPU attention");
     // Row 4 (slot 1, position 1) appended nothing.
     const size_t row4_key = static_cast<size_t>(((1 * capacity + 1) * kv_heads) * d);
@@ -655,7 +661,7 @@ TEST_P(GpuUkernelsEmulated, LiveRowsBoundTheWork) {
     std::vector<float> got = untouched(all.size()), got_k = cache, got_v = cache;
     Launch(k, grid, [&] {
       k.attention(q.data(), key.data(), value.data(), sinks.data(), got_k.data(), got_v.data(), slots.data(),
-                  positions.data(), got.data(), rows, heads, kv_heads, d, capacity, 0, scale, live);
+                  positions.data(), got.data(), rows, heads, kv_heads, d, capacity, 0, scale, 0, live);
     });
     ExpectLiveRows(got, all, heads * d, 0, 4, 1e-5, "GPU attention");
     EXPECT_EQ(got_k, cpu_k);
@@ -665,7 +671,7 @@ TEST_P(GpuUkernelsEmulated, LiveRowsBoundTheWork) {
     std::vector<float> split = untouched(all.size()), split_k = cache, split_v = cache;
     Launch(k, grid, [&] {
       k.attention_split(q.data(), key.data(), value.data(), sinks.data(), split_k.data(), split_v.data(), slots.data(),
-                        positions.data(), split.data(), rows, heads, kv_heads, d, capacity, 0, scale,
+                        positions.data(), split.data(), rows, heads, kv_heads, d, capacity, 0, scale, 0,
                         workspace.data(), splits, live);
     });
     ExpectLiveRows(split, all, heads * d, 0, 4, 1e-5, "GPU split-KV attention");
