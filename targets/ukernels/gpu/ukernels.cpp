@@ -839,7 +839,8 @@ UK_SHARED_ARRAY(int32_t, g_split_last, 1);
 // again for each further 64 columns: MultiplyTile's result overwrites P.
 // Needs the call's rows to be one sequence (one slot, consecutive positions
 // from row 0, as a prefill chunk is) and MultiplyTile to finish in one pass;
-// AttentionTilesApply says whether they are.
+// AttentionTilesApply says whether they are (every thread of the block must
+// call it: it ends in a block sum).
 UK_SHARED_ARRAY(float, g_flash_max, kTileM);
 UK_SHARED_ARRAY(float, g_flash_sum, kTileM);
 UK_SHARED_ARRAY(float, g_flash_rescale, kTileM);
@@ -849,10 +850,13 @@ UK_DEVICE bool AttentionTilesApply(const int32_t* slots, const int32_t* position
   if (rows == 0 || kTileM % group != 0 || WarpsPerBlock() * kTilesPerPass < kOutputTiles) return false;
   const int32_t p0 = positions[0];
   if (p0 < 0 || (window == 0 && p0 + rows - 1 >= capacity)) return false;
-  for (int64_t r = 1; r < rows; ++r) {  // the same answer in every thread
-    if (slots[r] != slots[0] || positions[r] != p0 + r) return false;
+  // The block checks the rows together (a few per thread, not all of them
+  // in every thread); BlockSum gives every thread the same answer.
+  float mismatches = 0;
+  for (int64_t r = 1 + ThreadId(); r < rows; r += BlockSize()) {
+    mismatches += slots[r] != slots[0] || positions[r] != p0 + r ? 1.0f : 0.0f;
   }
-  return true;
+  return BlockSum(mismatches) == 0.0f;
 }
 
 template <typename Cache>
