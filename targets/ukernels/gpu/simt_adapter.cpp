@@ -62,36 +62,24 @@ MOEC_SIMT_ENTRY(moec_uk_rope,
                  int64_t head_dim, const float* inv_freq, float concentration, const int32_t* live, int64_t workgroup,
                  int64_t),
                 (x, positions, out, rows, width, head_dim, inv_freq, concentration, live))
-MOEC_SIMT_ENTRY(moec_uk_attention,
-                (const float* q, const float* k, const float* v, const uint16_t* sinks, float* key_cache,
-                 float* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
-                 int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 int64_t one_sequence, const int32_t* live, int64_t workgroup, int64_t),
-                (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, one_sequence, live))
-MOEC_SIMT_ENTRY(moec_uk_attention_bf16_cache,
-                (const float* q, const float* k, const float* v, const uint16_t* sinks, uint16_t* key_cache,
-                 uint16_t* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
-                 int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 int64_t one_sequence, const int32_t* live, int64_t workgroup, int64_t),
-                (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, one_sequence, live))
-MOEC_SIMT_ENTRY(moec_uk_attention_split,
-                (const float* q, const float* k, const float* v, const uint16_t* sinks, float* key_cache,
-                 float* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
-                 int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 int64_t one_sequence, float* workspace, int64_t splits, const int32_t* live, int64_t workgroup,
-                 int64_t),
-                (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, one_sequence, workspace, splits, live))
-MOEC_SIMT_ENTRY(moec_uk_attention_bf16_cache_split,
-                (const float* q, const float* k, const float* v, const uint16_t* sinks, uint16_t* key_cache,
-                 uint16_t* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,
-                 int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,
-                 int64_t one_sequence, float* workspace, int64_t splits, const int32_t* live, int64_t workgroup,
-                 int64_t),
-                (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d, capacity,
-                 window, scale, one_sequence, workspace, splits, live))
+// The four attention entries differ in the cache element and in the
+// split-KV parameters: SPLIT_PARAMS / SPLIT_ARGS, parenthesised lists that
+// are empty or hold the workspace and the split count (with a trailing comma).
+#define MOEC_SIMT_UNPAREN(...) __VA_ARGS__
+#define MOEC_SIMT_ATTENTION(name, Element, SPLIT_PARAMS, SPLIT_ARGS)                                                \
+  MOEC_SIMT_ENTRY(name,                                                                                            \
+                  (const float* q, const float* k, const float* v, const uint16_t* sinks, Element* key_cache,       \
+                   Element* value_cache, const int32_t* slots, const int32_t* positions, float* out, int64_t rows,  \
+                   int64_t heads, int64_t kv_heads, int64_t d, int64_t capacity, int64_t window, float scale,       \
+                   int64_t one_sequence, MOEC_SIMT_UNPAREN SPLIT_PARAMS const int32_t* live, int64_t workgroup,     \
+                   int64_t),                                                                                        \
+                  (q, k, v, sinks, key_cache, value_cache, slots, positions, out, rows, heads, kv_heads, d,         \
+                   capacity, window, scale, one_sequence, MOEC_SIMT_UNPAREN SPLIT_ARGS live))
+MOEC_SIMT_ATTENTION(moec_uk_attention, float, (), ())
+MOEC_SIMT_ATTENTION(moec_uk_attention_bf16_cache, uint16_t, (), ())
+MOEC_SIMT_ATTENTION(moec_uk_attention_split, float, (float* workspace, int64_t splits, ), (workspace, splits, ))
+MOEC_SIMT_ATTENTION(moec_uk_attention_bf16_cache_split, uint16_t, (float* workspace, int64_t splits, ),
+                    (workspace, splits, ))
 MOEC_SIMT_ENTRY(moec_uk_expert_gate_up,
                 (const float* x, const int32_t* indices, const uint8_t* weight, const uint16_t* bias,
                  float* activation, int64_t rows, int64_t top_k, int64_t d, int64_t intermediate, int64_t experts,
