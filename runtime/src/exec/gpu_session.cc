@@ -369,6 +369,24 @@ Status GpuSession::Run(PreparedEntry& e, bool use_graph) {
   MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.positions, 0, e.host_positions.data(), bytes));
   MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.slots, 0, e.host_slots.data(), bytes));
   MOERT_RETURN_IF_ERROR(device_->CopyToDevice(e.live_rows, 0, e.host_live_rows, sizeof e.host_live_rows));
+  if (trace_) {
+    trace_->BeginCall();
+    const DispatchTrace::BindingReader read = [this](const moex::Binding& b, uint8_t* dst) {
+      return device_->CopyToHost(dst, buffers_[b.buffer()], b.offset(), b.size());
+    };
+    for (size_t i = 0; i < e.launches.size(); ++i) {
+      const moex::Dispatch* d = e.entry->dispatches()->Get(static_cast<uint32_t>(i));
+      Status status = trace_->TraceDispatch(*manifest_, *d, read, [&] {
+        MOERT_RETURN_IF_ERROR(device_->Launch(stream_, e.launches[i]));
+        return device_->Synchronize(stream_);
+      });
+      if (!status.ok()) {
+        const moex::Kernel* k = manifest_->images()->Get(d->image())->kernels()->Get(d->kernel());
+        return status.Annotate(StrCat(Str(e.entry->name()), " dispatch ", i, " (", Str(k->name()), ")"));
+      }
+    }
+    return Status::Ok();
+  }
   if (use_graph) {
     if (e.graph == nullptr) {
       MOERT_ASSIGN_OR_RETURN(e.graph, device_->CaptureGraph(stream_, e.launches.data(), e.launches.size()));

@@ -84,6 +84,11 @@ class GpuSession final : public Runner {
   // after the measurements that need them (moert-run --bench --profile).
   Result<std::vector<double>> ProfileDecodeDispatches(uint32_t repeats);
 
+  // Records what every dispatch of the following calls writes into `trace`
+  // (dispatch_trace.h), until set back to null; `trace` must outlive that.
+  // Traced calls launch one dispatch at a time, never through a graph.
+  void set_trace(DispatchTrace* trace) override { trace_ = trace; }
+
   // The device address of manifest buffer `index` (for tools and tests).
   uint64_t buffer_address(uint32_t index) const { return buffers_[index].address; }
   // Whether decode's graph has been captured.
@@ -135,6 +140,7 @@ class GpuSession final : public Runner {
   };
   std::vector<SyntheticFill> synthetic_fills_;
   bool decoded_once_ = false;
+  DispatchTrace* trace_ = nullptr;
   PreparedEntry prefill_;
   PreparedEntry decode_;
   std::vector<uint32_t> positions_;

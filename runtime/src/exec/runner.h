@@ -38,6 +38,9 @@ class Runner {
   virtual uint32_t position(uint32_t slot) const = 0;
   virtual const float* logits(uint32_t slot) const = 0;
   virtual Status ResetSlot(uint32_t slot) = 0;
+  // Records what every dispatch of the following calls writes (see
+  // dispatch_trace.h) until set back to null; `trace` must outlive that.
+  virtual void set_trace(DispatchTrace* trace) = 0;
 
   // As Session::Sample and Session::Generate, over the operations above.
   virtual Result<int32_t> Sample(uint32_t slot, Sampler& sampler) const;
@@ -73,6 +76,7 @@ class SessionRunner final : public Runner {
   uint32_t position(uint32_t slot) const override { return session_->position(slot); }
   const float* logits(uint32_t slot) const override { return session_->logits(slot); }
   Status ResetSlot(uint32_t slot) override { return session_->ResetSlot(slot); }
+  void set_trace(DispatchTrace* trace) override { session_->set_trace(trace); }
   Result<int32_t> Sample(uint32_t slot, Sampler& sampler) const override {
     return session_->Sample(slot, sampler);
   }

@@ -375,13 +375,30 @@ Status Session::Prepare(const moex::EntryPoint* ep, PreparedEntry* out) {
   return Status::Ok();
 }
 
-void Session::Run(PreparedEntry& entry) {
+Status Session::Run(PreparedEntry& entry) {
+  if (trace_) {
+    trace_->BeginCall();
+    const DispatchTrace::BindingReader read = [this](const moex::Binding& b, uint8_t* dst) {
+      std::memcpy(dst, buffer_base_[b.buffer()] + b.offset(), b.size());
+      return Status::Ok();
+    };
+    for (size_t i = 0; i < entry.dispatches.size(); ++i) {
+      const PreparedDispatch& d = entry.dispatches[i];
+      MOERT_RETURN_IF_ERROR(trace_->TraceDispatch(
+          program_->manifest(), *entry.entry->dispatches()->Get(static_cast<uint32_t>(i)), read, [&] {
+            hal::cpu::RunKernel(d.kernel, d.bindings, d.constants, d.workgroups_x, d.workgroups_y,
+                                d.workgroups_z, *pool_);
+            return Status::Ok();
+          }));
+    }
+    return Status::Ok();
+  }
   if (!profile_) {
     for (const PreparedDispatch& d : entry.dispatches) {
       hal::cpu::RunKernel(d.kernel, d.bindings, d.constants, d.workgroups_x, d.workgroups_y,
                           d.workgroups_z, *pool_);
     }
-    return;
+    return Status::Ok();
   }
   for (size_t i = 0; i < entry.dispatches.size(); ++i) {
     const PreparedDispatch& d = entry.dispatches[i];
@@ -391,6 +408,7 @@ void Session::Run(PreparedEntry& entry) {
     entry.seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ++entry.calls[i];
   }
+  return Status::Ok();
 }
 
 std::vector<DispatchProfile> Session::profile() const {
@@ -455,7 +473,7 @@ Status Session::Prefill(uint32_t slot, const int32_t* tokens, size_t count, floa
     // only the final chunk's.
     e.live_rows[0] = static_cast<int32_t>(real);
     e.live_rows[1] = static_cast<int32_t>(all_logits ? 0 : done + real == count ? real - 1 : real);
-    Run(e);
+    MOERT_RETURN_IF_ERROR(Run(e));
     if (all_logits) {
       std::memcpy(all_logits + done * vocab, e.logits, real * vocab * sizeof(float));
     }
@@ -502,7 +520,7 @@ Status Session::Decode(const uint32_t* slots, const int32_t* tokens, size_t coun
   }
   e.live_rows[0] = static_cast<int32_t>(count);
   e.live_rows[1] = 0;
-  Run(e);
+  MOERT_RETURN_IF_ERROR(Run(e));
   const size_t vocab = program_->vocab_size();
   for (size_t i = 0; i < count; ++i) {
     std::memcpy(slot_logits_.data() + slots[i] * vocab, e.logits + i * vocab,

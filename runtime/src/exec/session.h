@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "exec/dispatch_trace.h"
 #include "exec/sampler.h"
 #include "hal/cpu/executable.h"
 #include "hal/cpu/thread_pool.h"
@@ -166,6 +167,10 @@ class Session {
   // The memory behind manifest buffer `index` (for tools and tests).
   uint8_t* buffer_data(uint32_t index) const { return buffer_base_[index]; }
 
+  // Records what every dispatch of the following calls writes into `trace`
+  // (dispatch_trace.h), until set back to null; `trace` must outlive that.
+  void set_trace(DispatchTrace* trace) { trace_ = trace; }
+
  private:
   struct PreparedDispatch {
     hal::cpu::KernelFn kernel;
@@ -198,7 +203,7 @@ class Session {
   Status Prepare(const moex::EntryPoint* entry, PreparedEntry* out);
   Status CheckSlot(uint32_t slot, const char* call) const;
   Status CheckTokens(const int32_t* tokens, size_t count, const char* call) const;
-  void Run(PreparedEntry& entry);
+  Status Run(PreparedEntry& entry);
 
   std::shared_ptr<const Program> program_;
   std::unique_ptr<hal::cpu::ThreadPool> pool_;
@@ -207,6 +212,7 @@ class Session {
   PreparedEntry prefill_;
   PreparedEntry decode_;
   bool profile_ = false;
+  DispatchTrace* trace_ = nullptr;
   std::vector<uint32_t> positions_;
   std::vector<uint8_t> has_logits_;
   std::vector<float> slot_logits_;

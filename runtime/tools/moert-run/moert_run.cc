@@ -37,6 +37,7 @@
 #include "base/tensor_compare.h"
 #include "chat/chat.h"
 #include "harmony/tool_schema.h"
+#include "exec/dispatch_trace.h"
 #include "exec/gpu_session.h"
 #include "exec/runner.h"
 #include "exec/sampler.h"
@@ -59,6 +60,12 @@ std::vector<FlagSpec> Flags() {
                                 "prompt's logits with FILE's `logits`"},
       {"tolerance", true, "X", "relative error --compare allows (default 1e-4)"},
       {"stepwise", false, "", "run the prompt one token at a time through the decode plan"},
+      {"trace", true, "FILE", "with --tokens: save what every dispatch writes (activations, logits) to FILE, "
+                              "for --compare-trace in another run"},
+      {"compare-trace", true, "FILE", "with --tokens: compare what every dispatch writes with FILE's trace (the "
+                                      "same tokens on another target or executor) and name the first write "
+                                      "further than --trace-tolerance"},
+      {"trace-tolerance", true, "X", "relative error --compare-trace allows per write (default 1e-3)"},
       {"verify", false, "", "run the self-test probe and check every segment's checksum"},
       {"bench", false, "", "measure prefill and decode tokens/s and the weight bandwidth"},
       {"bench-tokens", true, "N", "with --bench: tokens to decode (default 64)"},
@@ -136,8 +143,70 @@ Result<std::unique_ptr<exec::Runner>> NewRunner(const Artifact& artifact, const 
 }
 
 
+// --compare-trace: every write of `want` against this run's, one line per
+// write of the first call and one per later call (its largest error), then
+// the first write over `tolerance`, if any, which fails the check.
+Status CheckTraceAgainst(const exec::DispatchTrace& got, const exec::DispatchTrace& want, const std::string& path,
+                         double tolerance) {
+  const std::vector<exec::WriteComparison> compared = exec::CompareTraces(got, want);
+  std::printf("dispatch writes vs %s (%u calls here, %u there; relative error per write):\n", path.c_str(),
+              got.calls(), want.calls());
+  const exec::WriteComparison* first_over = nullptr;
+  const exec::WriteComparison* worst = nullptr;
+  const exec::WriteComparison* call_worst = nullptr;
+  std::string call;
+  auto print_call_worst = [&] {
+    if (call_worst != nullptr) {
+      std::printf("  %-64s %.3g (the call's largest)\n", call_worst->name.c_str(), call_worst->relative_error);
+    }
+  };
+  for (const exec::WriteComparison& c : compared) {
+    // "call N/kernel/binding B": the first call's writes one by one.
+    const std::string this_call = c.name.substr(0, c.name.find('/'));
+    const bool over = !(c.relative_error <= tolerance);  // NaN is over
+    if (over && first_over == nullptr) first_over = &c;
+    if (worst == nullptr || !(c.relative_error <= worst->relative_error)) worst = &c;
+    if (this_call == "call 0") {
+      std::printf("  %-64s %10" PRIu64 " values  %.3g%s%s\n", c.name.c_str(), c.values, c.relative_error,
+                  c.mismatch ? ": " : "", c.mismatch ? c.mismatch : "");
+      continue;
+    }
+    if (this_call != call) {
+      print_call_worst();
+      call = this_call;
+      call_worst = nullptr;
+    }
+    if (call_worst == nullptr || !(c.relative_error <= call_worst->relative_error)) call_worst = &c;
+  }
+  print_call_worst();
+  if (compared.empty()) return FailedPrecondition("no dispatch wrote anything in either trace");
+  if (first_over != nullptr) {
+    std::printf("trace vs %s: first write over %g: %s (relative error %.3g%s%s): FAIL\n", path.c_str(), tolerance,
+                first_over->name.c_str(), first_over->relative_error, first_over->mismatch ? ", " : "",
+                first_over->mismatch ? first_over->mismatch : "");
+    return DataLoss("dispatch ", first_over->name, " differs from ", path, " by ", first_over->relative_error,
+                    " (tolerance ", tolerance, ")");
+  }
+  if (worst->relative_error == 0) {
+    std::printf("trace vs %s: %zu writes, every one identical: PASS\n", path.c_str(), compared.size());
+  } else {
+    std::printf("trace vs %s: %zu writes, largest relative error %.3g at %s (tolerance %g): PASS\n", path.c_str(),
+                compared.size(), worst->relative_error, worst->name.c_str(), tolerance);
+  }
+  return Status::Ok();
+}
+
 Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   MOERT_ASSIGN_OR_RETURN(std::unique_ptr<exec::Runner> session, NewRunner(artifact, flags));
+  // Tracing: the reference trace is read before anything runs.
+  const bool tracing = flags.Has("trace") || flags.Has("compare-trace");
+  std::optional<exec::DispatchTrace> reference_trace;
+  if (flags.Has("compare-trace")) {
+    MOERT_ASSIGN_OR_RETURN(reference_trace, exec::DispatchTrace::Load(flags.GetString("compare-trace")));
+  }
+  MOERT_ASSIGN_OR_RETURN(double trace_tolerance, flags.GetDouble("trace-tolerance", 1e-3, 0, 1e30));
+  exec::DispatchTrace trace;
+  if (tracing) session->set_trace(&trace);
   const uint32_t vocab = session->vocab_size();
   std::optional<SafetensorsFile> expected;
   if (flags.Has("compare")) {
@@ -173,9 +242,13 @@ Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
   } else {
     MOERT_RETURN_IF_ERROR(session->Prefill(0, prompt.data(), prompt.size(), logits.data()));
   }
+  // A failed logits check still reports the trace, which says where it went
+  // wrong.
+  Status logits_check = Status::Ok();
   if (expected) {
     MOERT_ASSIGN_OR_RETURN(double tolerance, flags.GetDouble("tolerance", 1e-4, 0, 1));
-    MOERT_RETURN_IF_ERROR(CheckLogitsAgainstFile(*expected, logits, static_cast<int64_t>(prompt.size()), vocab, tolerance));
+    logits_check = CheckLogitsAgainstFile(*expected, logits, static_cast<int64_t>(prompt.size()), vocab, tolerance);
+    if (!logits_check.ok() && !tracing) return logits_check;
   }
   std::vector<int32_t> generated;
   if (generate > 0) {
@@ -188,6 +261,13 @@ Status RunTokens(const Artifact& artifact, const ParsedFlags& flags) {
       MOERT_RETURN_IF_ERROR(session->Decode(&slot, &next, 1));
     }
   }
+  session->set_trace(nullptr);
+  if (flags.Has("trace")) MOERT_RETURN_IF_ERROR(trace.Save(flags.GetString("trace")));
+  if (reference_trace) {
+    MOERT_RETURN_IF_ERROR(
+        CheckTraceAgainst(trace, *reference_trace, flags.GetString("compare-trace"), trace_tolerance));
+  }
+  MOERT_RETURN_IF_ERROR(logits_check);
   const std::string out = flags.GetString("out");
   if (!out.empty()) {
     std::vector<TensorSpec> specs = {{"logits", DType::kF32, {static_cast<int64_t>(prompt.size()), vocab}}};
@@ -755,6 +835,11 @@ Status Run(const ParsedFlags& flags) {
     }
   }
   if (chosen == nullptr) chosen = fallback;
+  for (const char* flag : {"trace", "compare-trace", "trace-tolerance"}) {
+    if (flags.Has(flag) && chosen->run != RunTokens) {
+      return InvalidArgument("--", flag, " needs --tokens (or --compare): it traces a run of the prompt");
+    }
+  }
   MOERT_ASSIGN_OR_RETURN(Artifact artifact, Artifact::Open(flags.positional()[0]));
   return chosen->run(artifact, flags);
 }

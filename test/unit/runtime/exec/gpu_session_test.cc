@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -343,6 +344,51 @@ TEST_F(GpuSessionTest, ProfilesEveryDecodeDispatchAlone) {
   EXPECT_EQ(Count(profiled, "replay add_one"), 12);
   EXPECT_EQ(Count(profiled, "replay echo_rows"), 6);
   EXPECT_CONTAINS(s->ProfileDecodeDispatches(0).status().message(), "at least one repeat");
+}
+
+// Traced calls launch one dispatch at a time, never capture or replay a
+// graph, and record the activation and logits bindings each launch changed
+// (read back from the device), not the KV cache.
+TEST_F(GpuSessionTest, TracedCallsLaunchDirectlyAndRecordWrites) {
+  GpuManifest m = BuildGpuManifest();
+  std::unique_ptr<GpuSession> s = Open(m);
+  ASSERT_NE(s, nullptr);
+  DispatchTrace trace;
+  s->set_trace(&trace);
+  const int32_t p0[] = {1, 2};
+  ASSERT_TRUE(s->Prefill(0, p0, 2).ok());
+  const uint32_t slot = 0;
+  const int32_t first = 5, second = 6;
+  ASSERT_TRUE(s->Decode(&slot, &first, 1).ok());
+  ASSERT_TRUE(s->Decode(&slot, &second, 1).ok());
+  EXPECT_EQ(Count(Log(), "capture "), 0);
+  EXPECT_EQ(Count(Log(), "replay "), 0);
+  EXPECT_EQ(Count(Log(), "launch add_one"), 5);
+  EXPECT_EQ(Logits(*s, 0), Row(6, 3, 0));
+
+  EXPECT_EQ(trace.calls(), 3u);
+  std::vector<std::string> names;
+  for (const DispatchTrace::Write& w : trace.writes()) names.push_back(w.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"call 0/echo/binding 3", "call 1/count/binding 0",
+                                             "call 1/echo/binding 3", "call 2/count/binding 0",
+                                             "call 2/echo/binding 3"}));
+  // add_one counts its calls in the 8 bytes of the arena it is bound to.
+  auto words = [](const std::vector<uint8_t>& bytes) {
+    std::vector<uint32_t> out(bytes.size() / 4);
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+  };
+  EXPECT_EQ(words(trace.writes()[1].bytes), (std::vector<uint32_t>{1, 1}));
+  EXPECT_EQ(words(trace.writes()[3].bytes), (std::vector<uint32_t>{2, 2}));
+  std::vector<float> logits(2 * kV);
+  std::memcpy(logits.data(), trace.writes()[4].bytes.data(), logits.size() * sizeof(float));
+  EXPECT_EQ(std::vector<float>(logits.begin(), logits.begin() + kV), Row(6, 3, 0));
+
+  // Untraced again: the next decode captures the graph.
+  s->set_trace(nullptr);
+  ASSERT_TRUE(s->Decode(&slot, &first, 1).ok());
+  EXPECT_EQ(Count(Log(), "capture echo_rows"), 1);
+  EXPECT_EQ(trace.calls(), 3u);
 }
 
 TEST_F(GpuSessionTest, GenerateResetAndSample) {

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
+#include "exec/dispatch_trace.h"
 #include "toy_model.h"
 
 namespace moert::exec {
@@ -219,6 +221,83 @@ TEST(SessionTest, GreedyGenerationFollowsTheHandComputedModel) {
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   EXPECT_EQ(full->size(), 3u);
   EXPECT_EQ(f.session->position(1), 10u);
+}
+
+// A traced session records, per call, the ACTIVATION and OUTPUT bindings each
+// dispatch changed (not the KV cache kv_write fills), and traces of the same
+// calls compare identical, before and after a save and load; another decoded
+// token shows in that call's writes only.
+TEST(SessionTest, TraceRecordsWhatEachDispatchWrites) {
+  const std::vector<int32_t> prompt = {1, 2, 3, 1, 2};  // two prefill chunks of 4 rows
+  auto traced_run = [&](int32_t decoded, DispatchTrace* trace) {
+    Fixture f = Make();
+    EXPECT_TRUE(f.session);
+    if (!f.session) return f;
+    f.session->set_trace(trace);
+    EXPECT_TRUE(f.session->Prefill(0, prompt.data(), prompt.size()).ok());
+    const uint32_t slot = 0;
+    EXPECT_TRUE(f.session->Decode(&slot, &decoded, 1).ok());
+    f.session->set_trace(nullptr);
+    EXPECT_TRUE(f.session->Decode(&slot, &decoded, 1).ok());  // not traced
+    return f;
+  };
+  DispatchTrace trace;
+  Fixture f = traced_run(4, &trace);
+  EXPECT_EQ(trace.calls(), 3u);
+  std::vector<std::string> names;
+  for (const DispatchTrace::Write& w : trace.writes()) names.push_back(w.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"call 0/attend/binding 3", "call 0/logits/binding 2",
+                                             "call 1/attend/binding 3", "call 1/logits/binding 2",
+                                             "call 2/attend/binding 3", "call 2/logits/binding 2"}));
+  // The decode's logits binding as it was after that call: row 0 is the
+  // sequence's logits.
+  std::vector<int32_t> sequence = prompt;
+  sequence.push_back(4);
+  const std::vector<uint8_t>& decode_logits = trace.writes().back().bytes;
+  ASSERT_EQ(decode_logits.size(), 2u * 6 * sizeof(float));
+  ExpectRow(reinterpret_cast<const float*>(decode_logits.data()), f.model->ExpectedLogits(sequence), "decode");
+
+  DispatchTrace again, other_token;
+  traced_run(4, &again);
+  traced_run(5, &other_token);
+  for (const WriteComparison& c : CompareTraces(again, trace)) {
+    EXPECT_EQ(c.relative_error, 0.0) << c.name;
+    EXPECT_EQ(c.mismatch, nullptr) << c.name;
+  }
+  for (const WriteComparison& c : CompareTraces(other_token, trace)) {
+    EXPECT_EQ(c.relative_error > 0, c.name.rfind("call 2/", 0) == 0) << c.name;
+  }
+
+  const std::string path = ::testing::TempDir() + "/session_test.trace";
+  ASSERT_TRUE(trace.Save(path).ok());
+  Result<DispatchTrace> loaded = DispatchTrace::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->calls(), 3u);
+  const std::vector<WriteComparison> round_trip = CompareTraces(*loaded, trace);
+  ASSERT_EQ(round_trip.size(), 6u);
+  for (const WriteComparison& c : round_trip) EXPECT_EQ(c.relative_error, 0.0) << c.name;
+
+  // Writes one trace lacks are named, both ways.
+  DispatchTrace prefill_only;
+  {
+    Fixture g = Make();
+    ASSERT_TRUE(g.session);
+    g.session->set_trace(&prefill_only);
+    ASSERT_TRUE(g.session->Prefill(0, prompt.data(), prompt.size()).ok());
+  }
+  std::vector<std::string> missing;
+  for (const WriteComparison& c : CompareTraces(prefill_only, trace)) {
+    if (c.mismatch) missing.push_back(c.name + ": " + c.mismatch);
+  }
+  for (const WriteComparison& c : CompareTraces(trace, prefill_only)) {
+    if (c.mismatch) missing.push_back(c.name + ": " + c.mismatch);
+  }
+  EXPECT_EQ(missing, (std::vector<std::string>{"call 2/attend/binding 3: written only in the reference trace",
+                                               "call 2/logits/binding 2: written only in the reference trace",
+                                               "call 2/attend/binding 3: written only in this run",
+                                               "call 2/logits/binding 2: written only in this run"}));
+  EXPECT_NE(DispatchTrace::Load(path + ".missing").status().message().find("session_test.trace.missing"),
+            std::string::npos);
 }
 
 TEST(SessionTest, SampledGenerationIsReproducibleAcrossSessionsAndThreads) {
